@@ -1,0 +1,120 @@
+//! Settings: defaults in code, overridden by an optional env-style file and the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// JSON when standard output is not a terminal, human-readable otherwise.
+    Auto,
+    /// One JSON object per line.
+    Json,
+    /// Human-readable lines.
+    Pretty,
+}
+
+/// Whether demo data is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoMode {
+    /// Load the demo data when the database holds no records yet.
+    Auto,
+    /// Never load demo data.
+    Off,
+}
+
+/// Database connection settings, shared by every command that opens the database.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseSettings {
+    /// Database URL (`postgres://…` or `sqlite://…`). Unset: a SQLite file in the data directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Directory for the embedded SQLite database and other local files.
+    #[arg(long, env = "LIENKET_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Most open database connections per process.
+    #[arg(long, env = "LIENKET_DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_max_connections: u32,
+
+    /// Milliseconds to wait for a free database connection before answering 503.
+    #[arg(long, env = "LIENKET_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 3000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub db_acquire_timeout_ms: u64,
+}
+
+impl DatabaseSettings {
+    /// The URL to connect to: `DATABASE_URL`, or the embedded SQLite file.
+    pub fn url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.trim().to_owned(),
+            _ => format!("sqlite://{}?mode=rwc", self.sqlite_path().display()),
+        }
+    }
+
+    /// Whether the embedded SQLite default is in use.
+    pub fn is_embedded(&self) -> bool {
+        self.database_url.as_deref().is_none_or(|u| u.trim().is_empty())
+    }
+
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("lienket.db")
+    }
+
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.db_acquire_timeout_ms)
+    }
+}
+
+/// Settings of the HTTP server.
+#[derive(Debug, Clone, Args)]
+pub struct ServerSettings {
+    /// Address and port to listen on.
+    #[arg(long, env = "LIENKET_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Worker threads serving HTTP; 0 means one per CPU core.
+    #[arg(long, env = "LIENKET_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+
+    /// Largest accepted request body, in bytes; larger bodies get 413.
+    #[arg(long, env = "LIENKET_MAX_BODY_BYTES", default_value_t = 1_048_576, value_parser = clap::value_parser!(u64).range(1024..=104_857_600))]
+    pub max_body_bytes: u64,
+
+    /// Seconds in-flight requests get to finish on SIGTERM/SIGINT before the process exits.
+    #[arg(long, env = "LIENKET_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
+
+    /// Hours an `Idempotency-Key` is remembered.
+    #[arg(long, env = "LIENKET_IDEMPOTENCY_TTL_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub idempotency_ttl_hours: u32,
+
+    /// Whether to load the demo data into an empty database at start.
+    #[arg(long, env = "LIENKET_DEMO", value_enum, default_value_t = DemoMode::Auto)]
+    pub demo: DemoMode,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, Args)]
+pub struct LogSettings {
+    /// Log line format.
+    #[arg(long, env = "LIENKET_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto, global = true)]
+    pub log_format: LogFormat,
+
+    /// Log filter in `tracing` syntax, e.g. `info` or `lienket=debug,sqlx=warn`.
+    #[arg(long, env = "LIENKET_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+/// Loads `KEY=value` lines from the file named by `LIENKET_CONFIG_FILE` (when set) into the
+/// environment; variables already set win over the file.
+pub fn load_config_file() -> Result<Option<PathBuf>, String> {
+    let Some(path) = std::env::var_os("LIENKET_CONFIG_FILE").map(PathBuf::from) else {
+        return Ok(None);
+    };
+    dotenvy::from_path(&path).map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+    Ok(Some(path))
+}

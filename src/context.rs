@@ -1,0 +1,28 @@
+//! The request context every handler receives: request id and response language (and, as access
+//! control grows, the caller), threaded into services so they never reach for globals.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+
+use crate::error::ApiError;
+use crate::i18n::Lang;
+
+/// Facts about the current request, set by the request middleware.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    /// The id in the `X-Request-Id` response header and on every log line of this request.
+    pub request_id: String,
+    /// The negotiated response language.
+    pub lang: Lang,
+}
+
+impl FromRequest for RequestContext {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(req.extensions().get::<RequestContext>().cloned().unwrap_or_default()))
+    }
+}

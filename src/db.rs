@@ -1,0 +1,56 @@
+//! Opening the database (embedded SQLite by default, PostgreSQL by URL), migrating it, and the
+//! clock the records are stamped with.
+
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, SubsecRound, Utc};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+use crate::config::DatabaseSettings;
+
+/// Opens a connection pool. Creates the data directory when the embedded database is used.
+pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
+    if settings.is_embedded() {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| DbErr::Custom(format!("cannot create data directory {}: {e}", settings.data_dir.display())))?;
+    }
+    let mut options = ConnectOptions::new(settings.url());
+    options
+        .max_connections(settings.db_max_connections)
+        .min_connections(0)
+        .acquire_timeout(settings.acquire_timeout())
+        .idle_timeout(Duration::from_secs(300))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+                .create_if_missing(true)
+        })
+        .map_sqlx_postgres_opts(|o| o.application_name("lienket"));
+    Database::connect(options).await
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// The current time at the precision both databases store (microseconds), so a record reads
+/// back exactly as it was written on either.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Today's date in Vietnam (UTC+7), the calendar the records' dates are written in.
+pub fn today() -> NaiveDate {
+    Utc::now().with_timezone(&VIETNAM).date_naive()
+}
+
+const VIETNAM: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+7 is a valid offset"),
+};

@@ -1,0 +1,144 @@
+//! The vocabulary of the domain: enumerations shared by requests, responses and stored records.
+//!
+//! Stored as their lower_snake_case text, so both databases hold the same values the API shows.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ApiResult};
+
+/// Conversion between a domain enumeration and the text a database column holds.
+pub trait Stored: Sized + std::str::FromStr + AsRef<str> {
+    /// Reads a stored value; a value the code does not know means corrupted data, an internal error.
+    fn from_stored(value: &str) -> ApiResult<Self> {
+        value
+            .parse()
+            .map_err(|_| ApiError::internal(format!("unknown stored value {value:?} for {}", std::any::type_name::<Self>())))
+    }
+
+    fn stored(&self) -> String {
+        self.as_ref().to_owned()
+    }
+}
+
+macro_rules! domain_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            Serialize, Deserialize, ToSchema,
+            strum::AsRefStr, strum::EnumString, strum::VariantNames,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[strum(serialize_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl Stored for $name {}
+    };
+}
+
+domain_enum! {
+    /// The armed or civil force an agency unit belongs to.
+    Force { Police, Military, BorderGuard, Militia, CivilAuthority, MassOrganization }
+}
+
+domain_enum! {
+    /// The administrative level an agency unit works at.
+    UnitLevel { Central, Province, District, Commune }
+}
+
+domain_enum! {
+    /// The level of an administrative area.
+    AreaLevel { Province, District, Commune }
+}
+
+domain_enum! {
+    /// The kind of a legal document.
+    LegalDocumentKind { Law, Decree, Decision, Resolution, Directive, Circular, Plan }
+}
+
+domain_enum! {
+    /// The shape of a coordination relationship.
+    ClusterKind { LiaisonCluster, BorderCluster, ChainCluster, Bilateral, TriForce }
+}
+
+domain_enum! {
+    /// Where a cluster is in its life: `forming` until its members are in place, `active` while it
+    /// works (it then needs at least two member units), `suspended`, or `dissolved`.
+    ClusterStatus { Forming, Active, Suspended, Dissolved }
+}
+
+domain_enum! {
+    /// Sensitivity of a record, from least to most restricted.
+    Classification { Public, Internal, Confidential, Secret }
+}
+
+domain_enum! {
+    /// A unit's role in a cluster: the `lead` (cụm trưởng, at most one at a time), a `member`, or an `observer`.
+    MemberRole { Lead, Member, Observer }
+}
+
+domain_enum! {
+    /// Where a coordination regulation is in its life.
+    RegulationStatus { Draft, Signed, InForce, Superseded, Terminated }
+}
+
+impl AreaLevel {
+    /// The levels an area of this level may sit directly under. Communes sit under a district, or
+    /// directly under a province in the two-tier system in force since 2025.
+    pub fn allowed_parents(self) -> &'static [AreaLevel] {
+        match self {
+            AreaLevel::Province => &[],
+            AreaLevel::District => &[AreaLevel::Province],
+            AreaLevel::Commune => &[AreaLevel::District, AreaLevel::Province],
+        }
+    }
+}
+
+impl RegulationStatus {
+    /// The statuses a regulation in this status may move to.
+    pub fn next(self) -> &'static [RegulationStatus] {
+        use RegulationStatus::*;
+        match self {
+            Draft => &[Signed, InForce, Terminated],
+            Signed => &[InForce, Terminated],
+            InForce => &[Superseded, Terminated],
+            Superseded | Terminated => &[],
+        }
+    }
+
+    /// Whether the regulation has been signed (it then needs its signatories).
+    pub fn is_signed(self) -> bool {
+        !matches!(self, RegulationStatus::Draft)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::VariantNames;
+
+    #[test]
+    fn round_trips_through_storage_and_json() {
+        assert_eq!(Force::BorderGuard.stored(), "border_guard");
+        assert_eq!(Force::from_stored("mass_organization").ok(), Some(Force::MassOrganization));
+        assert!(Force::from_stored("navy").is_err());
+        assert_eq!(serde_json::to_value(ClusterKind::TriForce).ok(), Some(serde_json::json!("tri_force")));
+        assert_eq!(RegulationStatus::VARIANTS, ["draft", "signed", "in_force", "superseded", "terminated"]);
+    }
+
+    #[test]
+    fn classification_is_ordered() {
+        assert!(Classification::Public < Classification::Internal);
+        assert!(Classification::Confidential < Classification::Secret);
+    }
+
+    #[test]
+    fn regulation_moves_only_forward() {
+        assert!(RegulationStatus::Draft.next().contains(&RegulationStatus::InForce));
+        assert!(!RegulationStatus::InForce.next().contains(&RegulationStatus::Draft));
+        assert!(RegulationStatus::Superseded.next().is_empty());
+    }
+}

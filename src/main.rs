@@ -1,0 +1,68 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use lienket::cli::{Cli, Command, ServeArgs};
+use lienket::config::DatabaseSettings;
+use lienket::startup::{Application, SWAGGER_PATH, openapi_document};
+use lienket::{config, db, seed, telemetry};
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let config_file = match config::load_config_file() {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse();
+    if let Err(e) = telemetry::init(&cli.log) {
+        eprintln!("{e}");
+        return ExitCode::from(2);
+    }
+    std::panic::set_hook(Box::new(|info| tracing::error!(panic = %info, "panic")));
+    if let Some(file) = config_file {
+        tracing::info!(file = %file.display(), "configuration file loaded");
+    }
+    let result = match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Migrate(args)) => migrate(&args.database).await,
+        Some(Command::SeedDemo(args)) => seed_demo(&args.database).await,
+        Some(Command::Openapi) => openapi_document().to_pretty_json().map(|json| println!("{json}")).map_err(|e| e.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "stopped with an error");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let db = db::connect(&args.database).await.map_err(|e| format!("cannot open the database: {e}"))?;
+    let bind = args.server.bind;
+    let app = Application::build(db, args.server).await?;
+    let base = format!("http://{}:{}", bind.ip(), app.port());
+    tracing::info!(
+        database = if args.database.is_embedded() { "embedded SQLite" } else { "DATABASE_URL" },
+        "Liên Kết listening on {base} — Swagger UI: {base}{SWAGGER_PATH}"
+    );
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+async fn migrate(settings: &DatabaseSettings) -> Result<(), String> {
+    let db = db::connect(settings).await.map_err(|e| format!("cannot open the database: {e}"))?;
+    db::migrate(&db).await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn seed_demo(settings: &DatabaseSettings) -> Result<(), String> {
+    let db = db::connect(settings).await.map_err(|e| format!("cannot open the database: {e}"))?;
+    db::migrate(&db).await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+    let loaded = seed::load_demo_if_empty(&db).await.map_err(|e| format!("cannot load the demo data: {e}"))?;
+    tracing::info!(loaded, "demo data {}", if loaded { "loaded" } else { "not loaded: the database already holds records" });
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! The outermost request middleware: assigns the request id, negotiates the language, logs the
+//! request, turns every error (including panics and framework rejections) into problem+json.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse};
+use futures_util::FutureExt;
+use tracing::Instrument;
+
+use crate::context::RequestContext;
+use crate::error::{ApiError, PROBLEM_JSON};
+use crate::i18n::Lang;
+
+/// Header carrying the request id, both ways.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Assigns the request id and language, logs the request, and renders all errors as problem+json.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let request_id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let lang = Lang::negotiate(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    req.extensions_mut().insert(RequestContext { request_id: request_id.clone(), lang });
+
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let started = Instant::now();
+
+    let outcome = AssertUnwindSafe(next.call(req)).catch_unwind().instrument(span.clone()).await;
+    let mut response = match outcome {
+        Ok(Ok(res)) => res.map_body(|_, body| body.boxed()),
+        // The request went with the failed call, so these answers leave through actix's error
+        // path; `Rendered` carries the finished problem response there unchanged.
+        Ok(Err(err)) => {
+            let api_error = err
+                .as_error::<ApiError>()
+                .cloned()
+                .unwrap_or_else(|| ApiError::Status(err.as_response_error().status_code()));
+            return Err(span.in_scope(|| Rendered::new(&api_error, lang, &request_id, &path)).into());
+        }
+        Err(panic) => {
+            let api_error = ApiError::internal(format!("panic: {}", panic_message(&panic)));
+            return Err(span.in_scope(|| Rendered::new(&api_error, lang, &request_id, &path)).into());
+        }
+    };
+    if response.status().is_client_error() || response.status().is_server_error() {
+        let (request, plain) = response.into_parts();
+        let rendered = span.in_scope(|| render_problem(plain, lang, &request_id, &path));
+        response = ServiceResponse::new(request, rendered);
+    }
+
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert(REQUEST_ID, value);
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    }
+
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| tracing::info!(%method, %path, status, elapsed_ms, "request"));
+    Ok(response)
+}
+
+/// Accepts a caller's `X-Request-Id` when it is a short token of safe characters, so ids can be
+/// followed across systems without letting callers inject text into the logs.
+fn incoming_request_id(req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(REQUEST_ID)?.to_str().ok()?;
+    let ok = !value.is_empty()
+        && value.len() <= 64
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    ok.then(|| value.to_owned())
+}
+
+/// Re-renders error responses as problem+json in the negotiated language with the request id.
+fn render_problem(response: HttpResponse, lang: Lang, request_id: &str, path: &str) -> HttpResponse {
+    let status = response.status();
+    let api_error = match response.error().and_then(|e| e.as_error::<ApiError>()) {
+        Some(api_error) => api_error.clone(),
+        None if is_problem(&response) => return response,
+        None => ApiError::Status(status),
+    };
+    let mut rendered = finish_error(&api_error, lang, request_id, path);
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH && !rendered.headers().contains_key(name) {
+            rendered.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    rendered
+}
+
+fn finish_error(error: &ApiError, lang: Lang, request_id: &str, path: &str) -> HttpResponse {
+    match error {
+        ApiError::Internal { cause } => tracing::error!(%cause, "internal error"),
+        ApiError::Unavailable { cause, .. } => tracing::warn!(%cause, "dependency unavailable"),
+        _ => {}
+    }
+    error.to_response(lang, Some(request_id), Some(path))
+}
+
+fn is_problem(response: &HttpResponse) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(PROBLEM_JSON.as_bytes()))
+}
+
+/// A finished problem response travelling as an error.
+#[derive(Debug)]
+struct Rendered {
+    status: StatusCode,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: actix_web::web::Bytes,
+}
+
+impl Rendered {
+    fn new(error: &ApiError, lang: Lang, request_id: &str, path: &str) -> Self {
+        let response = finish_error(error, lang, request_id, path);
+        let status = response.status();
+        let mut headers: Vec<(HeaderName, HeaderValue)> = response.headers().iter().map(|(n, v)| (n.clone(), v.clone())).collect();
+        if let Ok(value) = HeaderValue::from_str(request_id) {
+            headers.push((REQUEST_ID, value));
+        }
+        let body = match response.into_body().try_into_bytes() {
+            Ok(bytes) => bytes,
+            Err(_) => actix_web::web::Bytes::new(),
+        };
+        Self { status, headers, body }
+    }
+}
+
+impl std::fmt::Display for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.status)
+    }
+}
+
+impl actix_web::ResponseError for Rendered {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        for (name, value) in &self.headers {
+            response.insert_header((name.clone(), value.clone()));
+        }
+        response.body(self.body.clone())
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".to_owned()
+    }
+}
+
+/// The fallback for paths no route matches.
+pub async fn no_route() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::Status(StatusCode::NOT_FOUND))
+}

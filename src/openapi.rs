@@ -1,0 +1,172 @@
+//! The OpenAPI 3.1 document: the parts written by hand (information, tags, shared components) and
+//! the conventions every operation follows, added from one place after the routes are collected.
+
+use utoipa::OpenApi;
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{Object, Type};
+use utoipa::openapi::{Components, Content, HeaderBuilder, Ref, RefOr, Required, Response, ResponseBuilder};
+
+use crate::error::{PROBLEM_JSON, Problem, ProblemFieldError};
+
+/// The hand-written part of the document.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Liên Kết API",
+        description = "The system of record for cross-border coordination between Vietnamese police, \
+military commands and border guards: liaison clusters, the regulations they sign, and the units \
+and areas they cover.\n\n\
+Conventions: errors are `application/problem+json` (RFC 9457) with a stable `code` and per-field \
+`errors`; send `Accept-Language: vi` for Vietnamese texts. Lists take `limit` (1–500) and an \
+opaque `cursor`, and answer `{\"items\": [...], \"next_cursor\": ...}` with a `Link: rel=\"next\"` \
+header. `q` searches ignore case and Vietnamese diacritics. Single resources carry an `ETag` from \
+their `version`; `If-None-Match` gives 304 and `If-Match` guards writes (412 on mismatch). PATCH \
+takes a JSON Merge Patch. POST honours `Idempotency-Key`. DELETE is a soft delete. Dates are \
+`YYYY-MM-DD`; validity periods are half-open (`valid_to`, `left_on` and `effective_to` are the \
+first day no longer covered).",
+        license(name = "MIT"),
+    ),
+    tags(
+        (name = "areas", description = "Administrative areas with their official GSO codes."),
+        (name = "units", description = "Agency units: police, military, border guard and others."),
+        (name = "legal-documents", description = "Laws, decrees and decisions that coordination rests on."),
+        (name = "clusters", description = "Coordination relationships of two or more units, and their members."),
+        (name = "regulations", description = "The coordination regulations clusters sign."),
+        (name = "operations", description = "Health checks for orchestrators and load balancers."),
+    ),
+    components(schemas(Problem, ProblemFieldError)),
+)]
+pub struct ApiDoc;
+
+const API_PREFIX: &str = "/api/v1/";
+
+/// Adds what the conventions make true of every operation: its error answers, the conditional
+/// and idempotency headers it honours, and the headers it sends.
+pub fn add_conventions(api: &mut utoipa::openapi::OpenApi) {
+    let components = api.components.get_or_insert_with(Components::new);
+    for (name, description) in PROBLEMS {
+        components.responses.insert((*name).to_owned(), RefOr::T(problem_response(description)));
+    }
+    for (name, description) in RESPONSE_HEADERS {
+        let header = HeaderBuilder::new().schema(Some(Object::with_type(Type::String))).description(Some(*description)).build();
+        components.headers.insert((*name).to_owned(), RefOr::T(header));
+    }
+    for (name, parameter) in request_headers() {
+        components.parameters.insert(name.to_owned(), RefOr::T(parameter));
+    }
+
+    for (path, item) in api.paths.paths.iter_mut() {
+        if !path.starts_with(API_PREFIX) {
+            continue;
+        }
+        let single = path.ends_with('}');
+        let nested = path.contains('{');
+        if let Some(op) = item.get.as_mut() {
+            common(op, nested);
+            if single {
+                add_parameter(op, "If-None-Match");
+                add_headers(op, "200", &["ETag"]);
+                op.responses.responses.insert("304".to_owned(), RefOr::T(Response::new("Not modified: the `If-None-Match` tag is current.")));
+            } else {
+                add_headers(op, "200", &["Link"]);
+            }
+        }
+        if let Some(op) = item.post.as_mut() {
+            common(op, nested);
+            add_parameter(op, "Idempotency-Key");
+            add_headers(op, "201", &["Location", "ETag"]);
+            add_problems(op, &["409", "413", "415", "422"]);
+        }
+        if let Some(op) = item.patch.as_mut() {
+            common(op, nested);
+            add_parameter(op, "If-Match");
+            add_headers(op, "200", &["ETag"]);
+            add_problems(op, &["409", "412", "413", "415", "422"]);
+        }
+        if let Some(op) = item.delete.as_mut() {
+            common(op, nested);
+            add_parameter(op, "If-Match");
+            add_problems(op, &["409", "412"]);
+        }
+    }
+}
+
+/// Error answers by status, as named components.
+const PROBLEMS: &[(&str, &str)] = &[
+    ("400", "Bad request: malformed JSON, wrong types, unknown or server-owned fields, or invalid parameters."),
+    ("404", "Not found: no such record, or it is not visible to the caller."),
+    ("409", "Conflict with the current state of the record or of related records."),
+    ("412", "Precondition failed: the `If-Match` tag is not the current version."),
+    ("413", "The request body is larger than the configured limit."),
+    ("415", "The request body is not JSON."),
+    ("422", "Well-formed input that breaks a rule; `errors` lists every offending field. Also an `Idempotency-Key` reused with a different request."),
+    ("500", "Unexpected error; the body never contains internals, quote the `request_id`."),
+    ("503", "A dependency (the database) is unavailable; retry after `Retry-After` seconds."),
+];
+
+const RESPONSE_HEADERS: &[(&str, &str)] = &[
+    ("ETag", "Strong entity tag of the resource's `version`, e.g. `\"3\"`."),
+    ("Location", "Path of the created resource."),
+    ("Link", "`<…>; rel=\"next\"` pointing at the next page, when there is one."),
+];
+
+fn request_headers() -> Vec<(&'static str, Parameter)> {
+    let header = |name: &str, description: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(description))
+            .schema(Some(Object::with_type(Type::String)))
+            .build()
+    };
+    vec![
+        ("If-Match", header("If-Match", "Apply the change only if the resource's `ETag` is one of these (otherwise 412).")),
+        ("If-None-Match", header("If-None-Match", "Answer 304 instead of the resource when its `ETag` is one of these.")),
+        (
+            "Idempotency-Key",
+            header(
+                "Idempotency-Key",
+                "A unique key (at most 200 characters) that makes retrying safe: the same key with the same body replays the first answer; with another body it is a 422.",
+            ),
+        ),
+    ]
+}
+
+fn problem_response(description: &str) -> Response {
+    ResponseBuilder::new().description(description).content(PROBLEM_JSON, Content::new(Some(Ref::from_schema_name("Problem")))).build()
+}
+
+fn common(op: &mut Operation, nested: bool) {
+    let has_input = op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    if has_input {
+        add_problems(op, &["400"]);
+    }
+    if nested {
+        add_problems(op, &["404"]);
+    }
+    add_problems(op, &["500", "503"]);
+}
+
+fn add_problems(op: &mut Operation, statuses: &[&str]) {
+    for status in statuses {
+        op.responses
+            .responses
+            .entry((*status).to_owned())
+            .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*status)));
+    }
+}
+
+fn add_parameter(op: &mut Operation, name: &str) {
+    op.parameters
+        .get_or_insert_with(Vec::new)
+        .push(RefOr::Ref(Ref::new(format!("#/components/parameters/{name}"))));
+}
+
+fn add_headers(op: &mut Operation, status: &str, names: &[&str]) {
+    if let Some(RefOr::T(response)) = op.responses.responses.get_mut(status) {
+        for name in names {
+            response.headers.insert((*name).to_owned(), RefOr::Ref(Ref::new(format!("#/components/headers/{name}"))));
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! `/health`: liveness and readiness for orchestrators and load balancers.
+
+use actix_web::{HttpResponse, get, web};
+use sea_orm::DatabaseConnection;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::{ApiError, ApiResult};
+
+/// A health answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok` when the check passes.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+/// Liveness
+///
+/// Answers while the process serves HTTP; it does not touch the database.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "The process is alive.", body = Health)))]
+#[get("/health/live")]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+/// Readiness
+///
+/// Answers 200 when the database answers, 503 otherwise, so a load balancer routes around a node
+/// that cannot serve requests.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "The service can serve requests.", body = Health),
+        (status = 503, description = "The database is unreachable.", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/health/ready")]
+pub async fn ready(db: web::Data<DatabaseConnection>) -> ApiResult<HttpResponse> {
+    db.ping().await.map_err(|e| ApiError::Unavailable { cause: e.to_string(), retry_after_secs: 5 })?;
+    Ok(HttpResponse::Ok().json(Health { status: "ok" }))
+}
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(live).service(ready);
+}

@@ -1,0 +1,30 @@
+//! HTTP handlers, one module per resource, each with its request types and a `configure` that
+//! registers its operations (routes and OpenAPI document alike).
+
+pub mod areas;
+pub mod health;
+
+use actix_web::web;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::{ApiError, FieldError};
+use crate::text;
+
+/// Registers every `/api/v1` operation.
+pub fn api(cfg: &mut ServiceConfig) {
+    cfg.configure(areas::configure);
+}
+
+/// Malformed path parameters (such as an id that is not a UUID) answer 400 naming the parameter.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _req| {
+        ApiError::bad_field(FieldError::invalid(
+            "path",
+            text!(
+                en: "A path parameter is malformed ({err}); ids are UUIDs.",
+                vi: "Tham số đường dẫn sai định dạng ({err}); mã định danh là UUID."
+            ),
+        ))
+        .into()
+    })
+}

@@ -1,0 +1,99 @@
+//! Builds the application: the actix app with its middleware and routes (shared by the server,
+//! the tests and the OpenAPI dump) and the HTTP server around it.
+
+use std::net::TcpListener;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, HttpServer, middleware, web};
+use sea_orm::DatabaseConnection;
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::{DemoMode, ServerSettings};
+use crate::extract::BodyLimit;
+use crate::openapi::{self, ApiDoc};
+use crate::{db, routes};
+
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
+/// Where Swagger UI is served.
+pub const SWAGGER_PATH: &str = "/swagger-ui/";
+
+/// The complete OpenAPI document, generated from the registered routes.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(scope::scope("/api/v1").configure(routes::api))
+        .configure(routes::health::configure)
+        .split_for_parts();
+    openapi::add_conventions(&mut api);
+    api
+}
+
+/// The actix application: routes, Swagger UI, shared state and middleware.
+pub fn build_app(
+    db: DatabaseConnection,
+    body_limit: usize,
+    api: utoipa::openapi::OpenApi,
+) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>>
+{
+    let (app, _) = App::new()
+        .into_utoipa_app()
+        .app_data(web::Data::new(db))
+        .app_data(web::Data::new(BodyLimit(body_limit)))
+        .app_data(routes::path_config())
+        .service(scope::scope("/api/v1").configure(routes::api))
+        .configure(routes::health::configure)
+        .split_for_parts();
+    app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url(OPENAPI_PATH, api))
+        .service(web::redirect("/swagger-ui", SWAGGER_PATH))
+        .default_service(web::to(crate::middleware::no_route))
+        .wrap(middleware::from_fn(crate::middleware::request_context))
+}
+
+/// A running server and the port it listens on.
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Opens and migrates the database, loads demo data if configured, and binds the listener.
+    pub async fn build(db: DatabaseConnection, settings: ServerSettings) -> Result<Self, String> {
+        db::migrate(&db).await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+        if settings.demo == DemoMode::Auto {
+            crate::seed::load_demo_if_empty(&db).await.map_err(|e| format!("cannot load the demo data: {e}"))?;
+        }
+        let listener = TcpListener::bind(settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let api = openapi_document();
+        let workers = if settings.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { settings.workers };
+        let shutdown_timeout = settings.shutdown_timeout_secs;
+        let body_limit = usize::try_from(settings.max_body_bytes).unwrap_or(usize::MAX);
+        let server = HttpServer::new(move || build_app(db.clone(), body_limit, api.clone()))
+            .workers(workers)
+            .shutdown_timeout(shutdown_timeout)
+            .listen(listener)
+            .map_err(|e| format!("cannot start the HTTP server: {e}"))?
+            .run();
+        Ok(Self { server, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish within the grace period.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
