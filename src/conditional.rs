@@ -158,9 +158,13 @@ mod tests {
 
     #[test]
     fn if_none_match_gives_not_modified() {
-        let fresh = TestRequest::default().insert_header((header::IF_NONE_MATCH, "W/\"4\"")).to_http_request();
+        let fresh = TestRequest::default()
+            .insert_header((header::IF_NONE_MATCH, "W/\"4\""))
+            .to_http_request();
         assert_eq!(one(&fresh, &Doc(4)).status(), 304);
-        let stale = TestRequest::default().insert_header((header::IF_NONE_MATCH, "\"3\"")).to_http_request();
+        let stale = TestRequest::default()
+            .insert_header((header::IF_NONE_MATCH, "\"3\""))
+            .to_http_request();
         assert_eq!(one(&stale, &Doc(4)).status(), 200);
     }
 }

@@ -97,6 +97,19 @@ impl AreaLevel {
     }
 }
 
+impl ClusterStatus {
+    /// The statuses a cluster in this status may move to.
+    pub fn next(self) -> &'static [ClusterStatus] {
+        use ClusterStatus::*;
+        match self {
+            Forming => &[Active, Dissolved],
+            Active => &[Suspended, Dissolved],
+            Suspended => &[Active, Dissolved],
+            Dissolved => &[],
+        }
+    }
+}
+
 impl RegulationStatus {
     /// The statuses a regulation in this status may move to.
     pub fn next(self) -> &'static [RegulationStatus] {
@@ -125,8 +138,14 @@ mod tests {
         assert_eq!(Force::BorderGuard.stored(), "border_guard");
         assert_eq!(Force::from_stored("mass_organization").ok(), Some(Force::MassOrganization));
         assert!(Force::from_stored("navy").is_err());
-        assert_eq!(serde_json::to_value(ClusterKind::TriForce).ok(), Some(serde_json::json!("tri_force")));
-        assert_eq!(RegulationStatus::VARIANTS, ["draft", "signed", "in_force", "superseded", "terminated"]);
+        assert_eq!(
+            serde_json::to_value(ClusterKind::TriForce).ok(),
+            Some(serde_json::json!("tri_force"))
+        );
+        assert_eq!(
+            RegulationStatus::VARIANTS,
+            ["draft", "signed", "in_force", "superseded", "terminated"]
+        );
     }
 
     #[test]

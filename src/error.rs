@@ -26,11 +26,19 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: &'static str, message: Text) -> Self {
-        Self { field: field.into(), code, message }
+        Self {
+            field: field.into(),
+            code,
+            message,
+        }
     }
 
     pub fn required(field: impl Into<String>) -> Self {
-        Self::new(field, "required", text!(en: "This field is required.", vi: "Trường này là bắt buộc."))
+        Self::new(
+            field,
+            "required",
+            text!(en: "This field is required.", vi: "Trường này là bắt buộc."),
+        )
     }
 
     pub fn blank(field: impl Into<String>) -> Self {
@@ -76,7 +84,11 @@ impl FieldError {
     /// A reference to a record that does not exist (or is not visible).
     pub fn unknown_reference(field: impl Into<String>, resource: Noun) -> Self {
         let Noun { en, vi } = resource;
-        Self::new(field, "unknown_reference", text!(en: "No such {en} exists.", vi: "Không tồn tại {vi} này."))
+        Self::new(
+            field,
+            "unknown_reference",
+            text!(en: "No such {en} exists.", vi: "Không tồn tại {vi} này."),
+        )
     }
 }
 
@@ -94,7 +106,11 @@ pub enum ApiError {
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("conflict: {detail}")]
-    Conflict { code: &'static str, detail: Text, errors: Vec<FieldError> },
+    Conflict {
+        code: &'static str,
+        detail: Text,
+        errors: Vec<FieldError>,
+    },
     #[error("precondition failed: {detail}")]
     PreconditionFailed { detail: Text },
     #[error("payload too large (limit {limit} bytes)")]
@@ -117,16 +133,24 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(detail: Text) -> Self {
-        ApiError::BadRequest { detail, errors: Vec::new() }
+        ApiError::BadRequest {
+            detail,
+            errors: Vec::new(),
+        }
     }
 
     pub fn bad_field(error: FieldError) -> Self {
-        ApiError::BadRequest { detail: error.message.clone(), errors: vec![error] }
+        ApiError::BadRequest {
+            detail: error.message.clone(),
+            errors: vec![error],
+        }
     }
 
     pub fn not_found(resource: Noun) -> Self {
         let Noun { en, vi } = resource;
-        ApiError::NotFound { detail: text!(en: "The {en} does not exist.", vi: "Không tìm thấy {vi}.") }
+        ApiError::NotFound {
+            detail: text!(en: "The {en} does not exist.", vi: "Không tìm thấy {vi}."),
+        }
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -138,12 +162,20 @@ impl ApiError {
     }
 
     pub fn conflict(detail: Text) -> Self {
-        ApiError::Conflict { code: "conflict", detail, errors: Vec::new() }
+        ApiError::Conflict {
+            code: "conflict",
+            detail,
+            errors: Vec::new(),
+        }
     }
 
     pub fn conflict_on(field: impl Into<String>, detail: Text) -> Self {
         let error = FieldError::new(field, "conflict", detail.clone());
-        ApiError::Conflict { code: "conflict", detail, errors: vec![error] }
+        ApiError::Conflict {
+            code: "conflict",
+            detail,
+            errors: vec![error],
+        }
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -211,9 +243,7 @@ impl ApiError {
 
     fn errors(&self) -> &[FieldError] {
         match self {
-            ApiError::BadRequest { errors, .. }
-            | ApiError::Validation { errors }
-            | ApiError::Conflict { errors, .. } => errors,
+            ApiError::BadRequest { errors, .. } | ApiError::Validation { errors } | ApiError::Conflict { errors, .. } => errors,
             _ => &[],
         }
     }
@@ -285,7 +315,10 @@ impl ResponseError for ApiError {
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
         if is_unavailable(&err) {
-            return ApiError::Unavailable { cause: err.to_string(), retry_after_secs: 5 };
+            return ApiError::Unavailable {
+                cause: err.to_string(),
+                retry_after_secs: 5,
+            };
         }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(text!(
@@ -314,7 +347,10 @@ fn is_unavailable(err: &DbErr) -> bool {
 
 fn is_unavailable_sqlx(err: &sea_orm::sqlx::Error) -> bool {
     use sea_orm::sqlx::Error as E;
-    matches!(err, E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed | E::Tls(_) | E::Protocol(_))
+    matches!(
+        err,
+        E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed | E::Tls(_) | E::Protocol(_)
+    )
 }
 
 /// The RFC 9457 problem document of every error response.

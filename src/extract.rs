@@ -18,7 +18,15 @@ use crate::pagination::{Page, PageRequest};
 use crate::text;
 
 /// Fields the server owns; a client that sends them is told so instead of being ignored.
-const SERVER_OWNED: &[&str] = &["id", "version", "created_at", "updated_at", "deleted_at", "created_by", "updated_by"];
+const SERVER_OWNED: &[&str] = &[
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+    "created_by",
+    "updated_by",
+];
 
 /// Request body size limit, registered as app data.
 #[derive(Debug, Clone, Copy)]
@@ -41,10 +49,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             checked?;
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::bad_request(text!(
-                    en: "The request body could not be read: {e}.",
-                    vi: "Không đọc được nội dung yêu cầu: {e}."
-                )))?;
+                let chunk = chunk.map_err(|e| {
+                    ApiError::bad_request(text!(
+                        en: "The request body could not be read: {e}.",
+                        vi: "Không đọc được nội dung yêu cầu: {e}."
+                    ))
+                })?;
                 if body.len() + chunk.len() > limit {
                     return Err(ApiError::PayloadTooLarge { limit });
                 }
@@ -72,7 +82,11 @@ fn check_content_type(req: &HttpRequest) -> ApiResult<()> {
 }
 
 fn check_declared_length(req: &HttpRequest, limit: usize) -> ApiResult<()> {
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     match declared {
         Some(length) if length > limit as u64 => Err(ApiError::PayloadTooLarge { limit }),
         _ => Ok(()),
@@ -116,7 +130,10 @@ pub fn parse_json_object<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let error = serde_field_error(&e.path().to_string(), &e.inner().to_string());
-        ApiError::BadRequest { detail: body_detail(&error), errors: vec![error] }
+        ApiError::BadRequest {
+            detail: body_detail(&error),
+            errors: vec![error],
+        }
     })
 }
 
@@ -130,7 +147,13 @@ fn body_detail(error: &FieldError) -> Text {
 /// Turns a serde error at `path` into a field error with a stable code.
 fn serde_field_error(path: &str, message: &str) -> FieldError {
     let path = if path == "." || path.is_empty() { "" } else { path };
-    let join = |name: &str| if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
+    let join = |name: &str| {
+        if path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
     let quoted = |m: &str| m.split('`').nth(1).map(str::to_owned);
     if let Some(rest) = message.strip_prefix("missing field ") {
         let field = quoted(rest).map_or_else(|| path.to_owned(), |name| join(&name));
@@ -205,9 +228,17 @@ impl<F: DeserializeOwned> ListQuery<F> {
             } else {
                 serde_field_error(&field, &message)
             };
-            ApiError::BadRequest { detail: query_detail(&error), errors: vec![error] }
+            ApiError::BadRequest {
+                detail: query_detail(&error),
+                errors: vec![error],
+            }
         })?;
-        Ok(Self { filter, page, path: path.to_owned(), filters })
+        Ok(Self {
+            filter,
+            page,
+            path: path.to_owned(),
+            filters,
+        })
     }
 }
 
@@ -251,7 +282,7 @@ fn query_error_without_path(message: &str) -> FieldError {
         let expected = message.split("expected ").nth(1).unwrap_or("none").to_owned();
         return FieldError::new(
             name,
-            "unknown_parameter",
+            "unknown_field",
             text!(
                 en: "This list has no such parameter; expected {expected}.",
                 vi: "Danh sách này không có tham số này; tham số hợp lệ: {expected}."
@@ -300,19 +331,38 @@ mod tests {
         }
     }
 
+    /// A body, the field errors it should produce (none: only the status is checked), and why.
+    type BodyCase<'a> = (&'a str, Vec<(String, &'a str)>, &'a str);
+
     #[test]
     fn body_errors_name_their_field() {
         let s = |v: &str| v.to_owned();
-        let cases: Vec<(&str, Vec<(String, &str)>, &str)> = vec![
+        let cases: Vec<BodyCase> = vec![
             (r#"{"name": "x"}"#, vec![], "valid body"),
             (r#"{"#, vec![], "not JSON"),
             (r#"[1]"#, vec![], "not an object"),
             (r#"{"count": 1}"#, vec![(s("name"), "required")], "missing field"),
-            (r#"{"name": "x", "colour": 1}"#, vec![(s("colour"), "unknown_field")], "unknown field"),
+            (
+                r#"{"name": "x", "colour": 1}"#,
+                vec![(s("colour"), "unknown_field")],
+                "unknown field",
+            ),
             (r#"{"name": 5}"#, vec![(s("name"), "invalid_type")], "wrong type"),
-            (r#"{"name": "x", "inner": {"on": "2024-02-30"}}"#, vec![(s("inner.on"), "invalid_value")], "impossible date"),
-            (r#"{"name": "x", "inner": {}}"#, vec![(s("inner.on"), "required")], "nested missing field"),
-            (r#"{"name": "x", "id": "1", "version": 3}"#, vec![(s("id"), "read_only"), (s("version"), "read_only")], "server-owned"),
+            (
+                r#"{"name": "x", "inner": {"on": "2024-02-30"}}"#,
+                vec![(s("inner.on"), "invalid_value")],
+                "impossible date",
+            ),
+            (
+                r#"{"name": "x", "inner": {}}"#,
+                vec![(s("inner.on"), "required")],
+                "nested missing field",
+            ),
+            (
+                r#"{"name": "x", "id": "1", "version": 3}"#,
+                vec![(s("id"), "read_only"), (s("version"), "read_only")],
+                "server-owned",
+            ),
         ];
         for (json, expected, why) in cases {
             let (status, errors) = body_error(json);
@@ -347,7 +397,7 @@ mod tests {
         let cases = [
             ("q=gia+lam&level=district&limit=10", None, "valid query"),
             ("level=planet", Some(("level", "invalid_choice")), "bad enum"),
-            ("colour=red", Some(("colour", "unknown_parameter")), "unknown parameter"),
+            ("colour=red", Some(("colour", "unknown_field")), "unknown parameter"),
             ("q=a&q=b", Some(("q", "duplicate")), "repeated filter"),
             ("limit=1&limit=2", Some(("limit", "duplicate")), "repeated limit"),
             ("limit=501", Some(("limit", "out_of_range")), "limit above max"),

@@ -48,7 +48,10 @@ pub struct Text {
 
 impl Text {
     pub fn new(en: impl Into<String>, vi: impl Into<String>) -> Self {
-        Self { en: en.into(), vi: vi.into() }
+        Self {
+            en: en.into(),
+            vi: vi.into(),
+        }
     }
 
     pub fn get(&self, lang: Lang) -> &str {

@@ -19,6 +19,8 @@ pub mod error;
 pub mod extract;
 /// Response languages.
 pub mod i18n;
+/// `Idempotency-Key` handling for POST.
+pub mod idempotency;
 /// Request id, logging and error rendering middleware.
 pub mod middleware;
 /// The OpenAPI document.

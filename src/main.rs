@@ -29,7 +29,10 @@ async fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Migrate(args)) => migrate(&args.database).await,
         Some(Command::SeedDemo(args)) => seed_demo(&args.database).await,
-        Some(Command::Openapi) => openapi_document().to_pretty_json().map(|json| println!("{json}")).map_err(|e| e.to_string()),
+        Some(Command::Openapi) => openapi_document()
+            .to_pretty_json()
+            .map(|json| println!("{json}"))
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -41,12 +44,18 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let db = db::connect(&args.database).await.map_err(|e| format!("cannot open the database: {e}"))?;
+    let db = db::connect(&args.database)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
     let bind = args.server.bind;
     let app = Application::build(db, args.server).await?;
     let base = format!("http://{}:{}", bind.ip(), app.port());
     tracing::info!(
-        database = if args.database.is_embedded() { "embedded SQLite" } else { "DATABASE_URL" },
+        database = if args.database.is_embedded() {
+            "embedded SQLite"
+        } else {
+            "DATABASE_URL"
+        },
         "Liên Kết listening on {base} — Swagger UI: {base}{SWAGGER_PATH}"
     );
     app.run_until_stopped().await.map_err(|e| e.to_string())
@@ -62,7 +71,17 @@ async fn migrate(settings: &DatabaseSettings) -> Result<(), String> {
 async fn seed_demo(settings: &DatabaseSettings) -> Result<(), String> {
     let db = db::connect(settings).await.map_err(|e| format!("cannot open the database: {e}"))?;
     db::migrate(&db).await.map_err(|e| format!("cannot migrate the database: {e}"))?;
-    let loaded = seed::load_demo_if_empty(&db).await.map_err(|e| format!("cannot load the demo data: {e}"))?;
-    tracing::info!(loaded, "demo data {}", if loaded { "loaded" } else { "not loaded: the database already holds records" });
+    let loaded = seed::load_demo_if_empty(&db)
+        .await
+        .map_err(|e| format!("cannot load the demo data: {e}"))?;
+    tracing::info!(
+        loaded,
+        "demo data {}",
+        if loaded {
+            "loaded"
+        } else {
+            "not loaded: the database already holds records"
+        }
+    );
     Ok(())
 }

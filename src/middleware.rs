@@ -27,7 +27,10 @@ pub async fn request_context(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let request_id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let lang = Lang::negotiate(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-    req.extensions_mut().insert(RequestContext { request_id: request_id.clone(), lang });
+    req.extensions_mut().insert(RequestContext {
+        request_id: request_id.clone(),
+        lang,
+    });
 
     let span = tracing::info_span!("request", request_id = %request_id);
     let method = req.method().clone();
@@ -76,9 +79,7 @@ pub async fn request_context(
 /// followed across systems without letting callers inject text into the logs.
 fn incoming_request_id(req: &ServiceRequest) -> Option<String> {
     let value = req.headers().get(REQUEST_ID)?.to_str().ok()?;
-    let ok = !value.is_empty()
-        && value.len() <= 64
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let ok = !value.is_empty() && value.len() <= 64 && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     ok.then(|| value.to_owned())
 }
 

@@ -45,10 +45,15 @@ const API_PREFIX: &str = "/api/v1/";
 pub fn add_conventions(api: &mut utoipa::openapi::OpenApi) {
     let components = api.components.get_or_insert_with(Components::new);
     for (name, description) in PROBLEMS {
-        components.responses.insert((*name).to_owned(), RefOr::T(problem_response(description)));
+        components
+            .responses
+            .insert((*name).to_owned(), RefOr::T(problem_response(description)));
     }
     for (name, description) in RESPONSE_HEADERS {
-        let header = HeaderBuilder::new().schema(Some(Object::with_type(Type::String))).description(Some(*description)).build();
+        let header = HeaderBuilder::new()
+            .schema(Some(Object::with_type(Type::String)))
+            .description(Some(*description))
+            .build();
         components.headers.insert((*name).to_owned(), RefOr::T(header));
     }
     for (name, parameter) in request_headers() {
@@ -66,7 +71,10 @@ pub fn add_conventions(api: &mut utoipa::openapi::OpenApi) {
             if single {
                 add_parameter(op, "If-None-Match");
                 add_headers(op, "200", &["ETag"]);
-                op.responses.responses.insert("304".to_owned(), RefOr::T(Response::new("Not modified: the `If-None-Match` tag is current.")));
+                op.responses.responses.insert(
+                    "304".to_owned(),
+                    RefOr::T(Response::new("Not modified: the `If-None-Match` tag is current.")),
+                );
             } else {
                 add_headers(op, "200", &["Link"]);
             }
@@ -93,15 +101,27 @@ pub fn add_conventions(api: &mut utoipa::openapi::OpenApi) {
 
 /// Error answers by status, as named components.
 const PROBLEMS: &[(&str, &str)] = &[
-    ("400", "Bad request: malformed JSON, wrong types, unknown or server-owned fields, or invalid parameters."),
+    (
+        "400",
+        "Bad request: malformed JSON, wrong types, unknown or server-owned fields, or invalid parameters.",
+    ),
     ("404", "Not found: no such record, or it is not visible to the caller."),
     ("409", "Conflict with the current state of the record or of related records."),
     ("412", "Precondition failed: the `If-Match` tag is not the current version."),
     ("413", "The request body is larger than the configured limit."),
     ("415", "The request body is not JSON."),
-    ("422", "Well-formed input that breaks a rule; `errors` lists every offending field. Also an `Idempotency-Key` reused with a different request."),
-    ("500", "Unexpected error; the body never contains internals, quote the `request_id`."),
-    ("503", "A dependency (the database) is unavailable; retry after `Retry-After` seconds."),
+    (
+        "422",
+        "Well-formed input that breaks a rule; `errors` lists every offending field. Also an `Idempotency-Key` reused with a different request.",
+    ),
+    (
+        "500",
+        "Unexpected error; the body never contains internals, quote the `request_id`.",
+    ),
+    (
+        "503",
+        "A dependency (the database) is unavailable; retry after `Retry-After` seconds.",
+    ),
 ];
 
 const RESPONSE_HEADERS: &[(&str, &str)] = &[
@@ -121,8 +141,20 @@ fn request_headers() -> Vec<(&'static str, Parameter)> {
             .build()
     };
     vec![
-        ("If-Match", header("If-Match", "Apply the change only if the resource's `ETag` is one of these (otherwise 412).")),
-        ("If-None-Match", header("If-None-Match", "Answer 304 instead of the resource when its `ETag` is one of these.")),
+        (
+            "If-Match",
+            header(
+                "If-Match",
+                "Apply the change only if the resource's `ETag` is one of these (otherwise 412).",
+            ),
+        ),
+        (
+            "If-None-Match",
+            header(
+                "If-None-Match",
+                "Answer 304 instead of the resource when its `ETag` is one of these.",
+            ),
+        ),
         (
             "Idempotency-Key",
             header(
@@ -134,7 +166,10 @@ fn request_headers() -> Vec<(&'static str, Parameter)> {
 }
 
 fn problem_response(description: &str) -> Response {
-    ResponseBuilder::new().description(description).content(PROBLEM_JSON, Content::new(Some(Ref::from_schema_name("Problem")))).build()
+    ResponseBuilder::new()
+        .description(description)
+        .content(PROBLEM_JSON, Content::new(Some(Ref::from_schema_name("Problem"))))
+        .build()
 }
 
 fn common(op: &mut Operation, nested: bool) {
@@ -166,7 +201,9 @@ fn add_parameter(op: &mut Operation, name: &str) {
 fn add_headers(op: &mut Operation, status: &str, names: &[&str]) {
     if let Some(RefOr::T(response)) = op.responses.responses.get_mut(status) {
         for name in names {
-            response.headers.insert((*name).to_owned(), RefOr::Ref(Ref::new(format!("#/components/headers/{name}"))));
+            response
+                .headers
+                .insert((*name).to_owned(), RefOr::Ref(Ref::new(format!("#/components/headers/{name}"))));
         }
     }
 }

@@ -6,7 +6,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select, Value};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select, Value,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
@@ -96,12 +98,20 @@ impl PageRequest {
         };
         let fingerprint = fingerprint(path, filters);
         let cursor = cursor.map(|raw| decode_cursor(raw, &fingerprint)).transpose()?;
-        Ok(Self { limit, cursor, fingerprint })
+        Ok(Self {
+            limit,
+            cursor,
+            fingerprint,
+        })
     }
 
     /// A request for the first page, for internal callers.
     pub fn first(limit: u64) -> Self {
-        Self { limit, cursor: None, fingerprint: String::new() }
+        Self {
+            limit,
+            cursor: None,
+            fingerprint: String::new(),
+        }
     }
 }
 
@@ -161,7 +171,13 @@ fn key_text(value: Value) -> Option<String> {
 }
 
 /// Fetches one page of `select` in the order `sort`, continuing after the request's cursor.
-pub async fn fetch_page<E, S, C>(db: &C, select: Select<E>, id: E::Column, sort: S, page: &PageRequest) -> ApiResult<(Vec<E::Model>, Option<String>)>
+pub async fn fetch_page<E, S, C>(
+    db: &C,
+    select: Select<E>,
+    id: E::Column,
+    sort: S,
+    page: &PageRequest,
+) -> ApiResult<(Vec<E::Model>, Option<String>)>
 where
     E: EntityTrait,
     S: SortOrder<Column = E::Column>,
@@ -179,8 +195,14 @@ where
             None => Condition::all().add(after_id),
             Some((column, kind)) => {
                 let value = key_value(kind, cursor.k.as_deref())?;
-                let after_key = if key.descending { column.lt(value.clone()) } else { column.gt(value.clone()) };
-                Condition::any().add(after_key).add(Condition::all().add(column.eq(value)).add(after_id))
+                let after_key = if key.descending {
+                    column.lt(value.clone())
+                } else {
+                    column.gt(value.clone())
+                };
+                Condition::any()
+                    .add(after_key)
+                    .add(Condition::all().add(column.eq(value)).add(after_id))
             }
         };
         select = select.filter(condition);
@@ -198,7 +220,12 @@ where
                 _ => Uuid::nil(),
             };
             let k = key.column.and_then(|(column, _)| key_text(last.get(column)));
-            encode_cursor(&Cursor { s: key.name.to_owned(), k, i, f: page.fingerprint.clone() })
+            encode_cursor(&Cursor {
+                s: key.name.to_owned(),
+                k,
+                i,
+                f: page.fingerprint.clone(),
+            })
         })
     } else {
         None
@@ -260,7 +287,14 @@ mod tests {
 
     #[test]
     fn limit_is_bounded_not_clamped() {
-        let cases = [("0", false), ("1", true), ("500", true), ("501", false), ("-1", false), ("ten", false)];
+        let cases = [
+            ("0", false),
+            ("1", true),
+            ("500", true),
+            ("501", false),
+            ("-1", false),
+            ("ten", false),
+        ];
         for (raw, ok) in cases {
             assert_eq!(PageRequest::new("/x", Some(raw), None, &[]).is_ok(), ok, "limit={raw}");
         }
@@ -271,7 +305,12 @@ mod tests {
     fn cursor_is_bound_to_its_query() {
         let filters = pairs(&[("q", "gia lam"), ("sort", "name")]);
         let page = PageRequest::new("/api/v1/units", None, None, &filters).expect("valid");
-        let raw = encode_cursor(&Cursor { s: "name".into(), k: Some("gia lam".into()), i: Uuid::nil(), f: page.fingerprint.clone() });
+        let raw = encode_cursor(&Cursor {
+            s: "name".into(),
+            k: Some("gia lam".into()),
+            i: Uuid::nil(),
+            f: page.fingerprint.clone(),
+        });
 
         let same = PageRequest::new("/api/v1/units", None, Some(&raw), &pairs(&[("sort", "name"), ("q", "gia lam")]));
         assert!(same.is_ok(), "parameter order does not matter");

@@ -1,8 +1,11 @@
 //! Diacritic- and case-insensitive text search that behaves the same on every database.
 //!
 //! Searchable records keep a folded copy of their text in a `search_text` column, written by the
-//! service on every change; a `q=` query is folded the same way and matched with `LIKE`, so
-//! "gia lam" finds "Gia Lâm" and "d" finds "đ" without relying on database collations.
+//! service on every change as space-separated words with a space at each end. A `q=` query is
+//! folded the same way and matched with `LIKE`: every word but the last must occur as a whole
+//! word, the last as the start of a word (so a query can be typed incrementally). "gia lam" finds
+//! "Gia Lâm" but not "giáp ranh … lâm nghiệp"; "d" finds "đ". No database collation is involved,
+//! so SQLite and PostgreSQL answer alike.
 
 use sea_orm::sea_query::{LikeExpr, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition};
@@ -45,12 +48,8 @@ pub fn fold(text: &str) -> String {
 
 /// Builds the folded `search_text` for a record out of its searchable parts.
 pub fn search_text<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
-    let folded: Vec<String> = parts
-        .into_iter()
-        .map(fold)
-        .filter(|p| !p.is_empty())
-        .collect();
-    folded.join(" ")
+    let folded: Vec<String> = parts.into_iter().map(fold).filter(|p| !p.is_empty()).collect();
+    format!(" {} ", folded.join(" "))
 }
 
 /// The words of a query after folding; empty when the query holds nothing searchable.
@@ -80,13 +79,30 @@ pub fn query_terms(q: Option<&str>) -> ApiResult<Option<Vec<String>>> {
     Ok((!terms.is_empty()).then_some(terms))
 }
 
-/// A condition requiring every term to occur in `column` (a folded `search_text` column).
+/// A condition requiring the terms in `column` (a `search_text` column): all but the last as
+/// whole words, the last as the start of a word.
 pub fn matches_all<C: ColumnTrait>(column: C, terms: &[String]) -> Condition {
-    terms.iter().fold(Condition::all(), |cond, term| cond.add(contains(column, term)))
+    patterns(terms)
+        .into_iter()
+        .fold(Condition::all(), |cond, pattern| cond.add(like(column, pattern)))
 }
 
-fn contains<C: ColumnTrait>(column: C, term: &str) -> SimpleExpr {
-    let pattern = format!("%{}%", escape_like(term));
+fn patterns(terms: &[String]) -> Vec<String> {
+    let last = terms.len().saturating_sub(1);
+    terms
+        .iter()
+        .enumerate()
+        .map(|(i, term)| {
+            if i == last {
+                format!("% {}%", escape_like(term))
+            } else {
+                format!("% {} %", escape_like(term))
+            }
+        })
+        .collect()
+}
+
+fn like<C: ColumnTrait>(column: C, pattern: String) -> SimpleExpr {
     column.like(LikeExpr::new(pattern).escape('\\'))
 }
 
@@ -143,6 +159,36 @@ mod tests {
 
     #[test]
     fn search_text_joins_folded_parts() {
-        assert_eq!(search_text(["Công an huyện Gia Lâm", "", "CAH Gia Lâm"]), "cong an huyen gia lam cah gia lam");
+        assert_eq!(
+            search_text(["Công an huyện Gia Lâm", "", "CAH Gia Lâm"]),
+            " cong an huyen gia lam cah gia lam "
+        );
+    }
+
+    /// What the SQL `LIKE` patterns accept, checked in Rust against folded texts.
+    fn accepts(text: &str, q: &str) -> bool {
+        let haystack = search_text([text]);
+        patterns(&terms(q)).iter().all(|p| {
+            let inner = p.trim_start_matches('%').trim_end_matches('%');
+            haystack.contains(inner)
+        })
+    }
+
+    #[test]
+    fn matches_whole_words_and_a_last_prefix() {
+        let cases = [
+            ("Công an huyện Gia Lâm", "gia lam", true, "the brief's example"),
+            ("Công an huyện Gia Lâm", "GIA LÂM", true, "case and diacritics ignored"),
+            ("Công an huyện Gia Lâm", "gia la", true, "last word as a prefix"),
+            ("Công an huyện Gia Lâm", "huyen gia", true, "words in order"),
+            ("Công an huyện Gia Lâm", "lam gia", true, "words in any order"),
+            ("Cụm giáp ranh … Công ty Lâm nghiệp", "gia lam", false, "no whole word gia"),
+            ("Đông Anh", "d", true, "d finds đ"),
+            ("Công an huyện Gia Lâm", "an huy", true, "prefix of a later word"),
+            ("Công an huyện Gia Lâm", "ia", false, "not inside a word"),
+        ];
+        for (text, q, expected, why) in cases {
+            assert_eq!(accepts(text, q), expected, "{why}: {q:?} in {text:?}");
+        }
     }
 }

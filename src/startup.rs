@@ -13,6 +13,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::{DemoMode, ServerSettings};
 use crate::extract::BodyLimit;
+use crate::idempotency::{self, IdempotencyTtl};
 use crate::openapi::{self, ApiDoc};
 use crate::{db, routes};
 
@@ -33,24 +34,44 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     api
 }
 
+/// Request limits the app enforces.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub body_bytes: usize,
+    pub idempotency_ttl: chrono::Duration,
+}
+
+impl From<&ServerSettings> for Limits {
+    fn from(settings: &ServerSettings) -> Self {
+        Self {
+            body_bytes: usize::try_from(settings.max_body_bytes).unwrap_or(usize::MAX),
+            idempotency_ttl: chrono::Duration::hours(settings.idempotency_ttl_hours.into()),
+        }
+    }
+}
+
 /// The actix application: routes, Swagger UI, shared state and middleware.
 pub fn build_app(
     db: DatabaseConnection,
-    body_limit: usize,
+    limits: Limits,
     api: utoipa::openapi::OpenApi,
-) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>>
-{
+) -> App<
+    impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
+> {
     let (app, _) = App::new()
         .into_utoipa_app()
         .app_data(web::Data::new(db))
-        .app_data(web::Data::new(BodyLimit(body_limit)))
+        .app_data(web::Data::new(BodyLimit(limits.body_bytes)))
+        .app_data(web::Data::new(IdempotencyTtl(limits.idempotency_ttl)))
         .app_data(routes::path_config())
+        .app_data(routes::query_config())
         .service(scope::scope("/api/v1").configure(routes::api))
         .configure(routes::health::configure)
         .split_for_parts();
     app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url(OPENAPI_PATH, api))
         .service(web::redirect("/swagger-ui", SWAGGER_PATH))
         .default_service(web::to(crate::middleware::no_route))
+        .wrap(middleware::from_fn(idempotency::idempotency))
         .wrap(middleware::from_fn(crate::middleware::request_context))
 }
 
@@ -71,15 +92,21 @@ impl Application {
     pub async fn build(db: DatabaseConnection, settings: ServerSettings) -> Result<Self, String> {
         db::migrate(&db).await.map_err(|e| format!("cannot migrate the database: {e}"))?;
         if settings.demo == DemoMode::Auto {
-            crate::seed::load_demo_if_empty(&db).await.map_err(|e| format!("cannot load the demo data: {e}"))?;
+            crate::seed::load_demo_if_empty(&db)
+                .await
+                .map_err(|e| format!("cannot load the demo data: {e}"))?;
         }
         let listener = TcpListener::bind(settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let api = openapi_document();
-        let workers = if settings.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { settings.workers };
+        let workers = if settings.workers == 0 {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        } else {
+            settings.workers
+        };
         let shutdown_timeout = settings.shutdown_timeout_secs;
-        let body_limit = usize::try_from(settings.max_body_bytes).unwrap_or(usize::MAX);
-        let server = HttpServer::new(move || build_app(db.clone(), body_limit, api.clone()))
+        let limits = Limits::from(&settings);
+        let server = HttpServer::new(move || build_app(db.clone(), limits, api.clone()))
             .workers(workers)
             .shutdown_timeout(shutdown_timeout)
             .listen(listener)

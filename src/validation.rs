@@ -61,7 +61,11 @@ impl Validator {
 
     /// Ends the check: `Ok` when nothing was wrong, otherwise a 422 listing every error.
     pub fn finish(self) -> ApiResult<()> {
-        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::validation(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.errors))
+        }
     }
 }
 
@@ -89,7 +93,12 @@ mod tests {
         let codes: Vec<(&str, &str)> = errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
         assert_eq!(
             codes,
-            vec![("short_name", "blank"), ("title", "too_long"), ("count", "out_of_range"), ("valid_to", "date_order")]
+            vec![
+                ("short_name", "blank"),
+                ("title", "too_long"),
+                ("count", "out_of_range"),
+                ("valid_to", "date_order")
+            ]
         );
     }
 

@@ -1,6 +1,7 @@
 //! Reference data (areas, units, legal documents), clusters with their memberships and
 //! regulations, and the bookkeeping tables of the API conventions.
 
+use sea_orm_migration::sea_orm::DbBackend;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -11,8 +12,21 @@ fn resource(table: impl IntoIden, id: impl IntoIden + 'static) -> TableCreateSta
     Table::create().table(table).if_not_exists().col(pk_uuid(id)).to_owned()
 }
 
-fn bookkeeping(t: &mut TableCreateStatement) -> &mut TableCreateStatement {
-    t.col(text(Common::SearchText))
+/// A text column that sorts by bytes on every database: PostgreSQL would otherwise sort by the
+/// server's locale while SQLite sorts by bytes, and keyset pages must follow one order.
+fn sort_text(backend: DbBackend, column: impl IntoIden, len: Option<u32>) -> ColumnDef {
+    let mut def = match len {
+        Some(n) => string_len(column, n),
+        None => text(column),
+    };
+    if backend == DbBackend::Postgres {
+        def.extra("COLLATE \"C\"");
+    }
+    def
+}
+
+fn bookkeeping(backend: DbBackend, t: &mut TableCreateStatement) -> &mut TableCreateStatement {
+    t.col(sort_text(backend, Common::SearchText, None))
         .col(timestamp_with_time_zone(Common::CreatedAt))
         .col(timestamp_with_time_zone(Common::UpdatedAt))
         .col(integer(Common::Version))
@@ -31,9 +45,10 @@ fn index(name: &str, table: impl IntoIden, cols: &[&'static str]) -> IndexCreate
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let backend = m.get_database_backend();
         let mut areas = resource(Areas::Table, Areas::Id);
         areas
-            .col(string_len(Areas::Code, 16))
+            .col(sort_text(backend, Areas::Code, Some(16)))
             .col(string_len(Areas::Name, 200))
             .col(string_len(Areas::Level, 16))
             .col(uuid_null(Areas::ParentId))
@@ -41,9 +56,14 @@ impl MigrationTrait for Migration {
             .col(date_null(Areas::ValidTo))
             .col(uuid_null(Areas::SuccessorId))
             .foreign_key(ForeignKey::create().from(Areas::Table, Areas::ParentId).to(Areas::Table, Areas::Id))
-            .foreign_key(ForeignKey::create().from(Areas::Table, Areas::SuccessorId).to(Areas::Table, Areas::Id));
-        m.create_table(bookkeeping(&mut areas).to_owned()).await?;
-        m.create_index(index("ix_areas_level_code", Areas::Table, &["level", "code"])).await?;
+            .foreign_key(
+                ForeignKey::create()
+                    .from(Areas::Table, Areas::SuccessorId)
+                    .to(Areas::Table, Areas::Id),
+            );
+        m.create_table(bookkeeping(backend, &mut areas).to_owned()).await?;
+        m.create_index(index("ix_areas_level_code", Areas::Table, &["level", "code"]))
+            .await?;
         m.create_index(index("ix_areas_parent", Areas::Table, &["parent_id"])).await?;
         m.create_index(index("ix_areas_name", Areas::Table, &["name", "id"])).await?;
 
@@ -63,8 +83,12 @@ impl MigrationTrait for Migration {
             .col(string_len_null(Units::ContactAddress, 500))
             .foreign_key(ForeignKey::create().from(Units::Table, Units::ParentId).to(Units::Table, Units::Id))
             .foreign_key(ForeignKey::create().from(Units::Table, Units::AreaId).to(Areas::Table, Areas::Id))
-            .foreign_key(ForeignKey::create().from(Units::Table, Units::SuccessorId).to(Units::Table, Units::Id));
-        m.create_table(bookkeeping(&mut units).to_owned()).await?;
+            .foreign_key(
+                ForeignKey::create()
+                    .from(Units::Table, Units::SuccessorId)
+                    .to(Units::Table, Units::Id),
+            );
+        m.create_table(bookkeeping(backend, &mut units).to_owned()).await?;
         m.create_index(index("ix_units_parent", Units::Table, &["parent_id"])).await?;
         m.create_index(index("ix_units_area", Units::Table, &["area_id"])).await?;
         m.create_index(index("ix_units_name", Units::Table, &["name", "id"])).await?;
@@ -75,8 +99,9 @@ impl MigrationTrait for Migration {
             .col(string_len_null(LegalDocuments::Issuer, 300))
             .col(date_null(LegalDocuments::IssuedOn))
             .col(string_len_null(LegalDocuments::Title, 1000));
-        m.create_table(bookkeeping(&mut docs).to_owned()).await?;
-        m.create_index(index("ix_legal_documents_number", LegalDocuments::Table, &["number", "id"])).await?;
+        m.create_table(bookkeeping(backend, &mut docs).to_owned()).await?;
+        m.create_index(index("ix_legal_documents_number", LegalDocuments::Table, &["number", "id"]))
+            .await?;
 
         let mut clusters = resource(Clusters::Table, Clusters::Id);
         clusters
@@ -87,7 +112,7 @@ impl MigrationTrait for Migration {
             .col(date_null(Clusters::EstablishedOn))
             .col(text_null(Clusters::Description))
             .col(integer_null(Clusters::ReportingSlaHours));
-        m.create_table(bookkeeping(&mut clusters).to_owned()).await?;
+        m.create_table(bookkeeping(backend, &mut clusters).to_owned()).await?;
         m.create_index(index("ix_clusters_name", Clusters::Table, &["name", "id"])).await?;
 
         m.create_table(
@@ -101,13 +126,27 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(Common::UpdatedAt))
                 .col(integer(Common::Version))
                 .col(timestamp_with_time_zone_null(Common::DeletedAt))
-                .foreign_key(ForeignKey::create().from(ClusterMembers::Table, ClusterMembers::ClusterId).to(Clusters::Table, Clusters::Id))
-                .foreign_key(ForeignKey::create().from(ClusterMembers::Table, ClusterMembers::UnitId).to(Units::Table, Units::Id))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(ClusterMembers::Table, ClusterMembers::ClusterId)
+                        .to(Clusters::Table, Clusters::Id),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(ClusterMembers::Table, ClusterMembers::UnitId)
+                        .to(Units::Table, Units::Id),
+                )
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("ix_cluster_members_cluster", ClusterMembers::Table, &["cluster_id", "unit_id"])).await?;
-        m.create_index(index("ix_cluster_members_unit", ClusterMembers::Table, &["unit_id"])).await?;
+        m.create_index(index(
+            "ix_cluster_members_cluster",
+            ClusterMembers::Table,
+            &["cluster_id", "unit_id"],
+        ))
+        .await?;
+        m.create_index(index("ix_cluster_members_unit", ClusterMembers::Table, &["unit_id"]))
+            .await?;
 
         let mut regulations = resource(Regulations::Table, Regulations::Id);
         regulations
@@ -121,11 +160,21 @@ impl MigrationTrait for Migration {
             .col(string_len(Regulations::Status, 16))
             .col(uuid_null(Regulations::SupersedesId))
             .col(text_null(Regulations::Notes))
-            .foreign_key(ForeignKey::create().from(Regulations::Table, Regulations::ClusterId).to(Clusters::Table, Clusters::Id))
-            .foreign_key(ForeignKey::create().from(Regulations::Table, Regulations::SupersedesId).to(Regulations::Table, Regulations::Id));
-        m.create_table(bookkeeping(&mut regulations).to_owned()).await?;
-        m.create_index(index("ix_regulations_cluster", Regulations::Table, &["cluster_id"])).await?;
-        m.create_index(index("ix_regulations_title", Regulations::Table, &["title", "id"])).await?;
+            .foreign_key(
+                ForeignKey::create()
+                    .from(Regulations::Table, Regulations::ClusterId)
+                    .to(Clusters::Table, Clusters::Id),
+            )
+            .foreign_key(
+                ForeignKey::create()
+                    .from(Regulations::Table, Regulations::SupersedesId)
+                    .to(Regulations::Table, Regulations::Id),
+            );
+        m.create_table(bookkeeping(backend, &mut regulations).to_owned()).await?;
+        m.create_index(index("ix_regulations_cluster", Regulations::Table, &["cluster_id"]))
+            .await?;
+        m.create_index(index("ix_regulations_title", Regulations::Table, &["title", "id"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -135,19 +184,26 @@ impl MigrationTrait for Migration {
                 .col(integer(RegulationSignatories::Position))
                 .col(uuid(RegulationSignatories::UnitId))
                 .col(string_len_null(RegulationSignatories::SignerRole, 200))
-                .primary_key(Index::create().col(RegulationSignatories::RegulationId).col(RegulationSignatories::Position))
+                .primary_key(
+                    Index::create()
+                        .col(RegulationSignatories::RegulationId)
+                        .col(RegulationSignatories::Position),
+                )
                 .foreign_key(
                     ForeignKey::create()
                         .from(RegulationSignatories::Table, RegulationSignatories::RegulationId)
                         .to(Regulations::Table, Regulations::Id),
                 )
                 .foreign_key(
-                    ForeignKey::create().from(RegulationSignatories::Table, RegulationSignatories::UnitId).to(Units::Table, Units::Id),
+                    ForeignKey::create()
+                        .from(RegulationSignatories::Table, RegulationSignatories::UnitId)
+                        .to(Units::Table, Units::Id),
                 )
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("ix_regulation_signatories_unit", RegulationSignatories::Table, &["unit_id"])).await?;
+        m.create_index(index("ix_regulation_signatories_unit", RegulationSignatories::Table, &["unit_id"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -157,7 +213,11 @@ impl MigrationTrait for Migration {
                 .col(integer(RegulationLegalBases::Position))
                 .col(uuid(RegulationLegalBases::LegalDocumentId))
                 .col(string_len_null(RegulationLegalBases::Note, 500))
-                .primary_key(Index::create().col(RegulationLegalBases::RegulationId).col(RegulationLegalBases::Position))
+                .primary_key(
+                    Index::create()
+                        .col(RegulationLegalBases::RegulationId)
+                        .col(RegulationLegalBases::Position),
+                )
                 .foreign_key(
                     ForeignKey::create()
                         .from(RegulationLegalBases::Table, RegulationLegalBases::RegulationId)
@@ -171,7 +231,12 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("ix_regulation_legal_bases_document", RegulationLegalBases::Table, &["legal_document_id"])).await?;
+        m.create_index(index(
+            "ix_regulation_legal_bases_document",
+            RegulationLegalBases::Table,
+            &["legal_document_id"],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -188,7 +253,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("ix_idempotency_keys_created", IdempotencyKeys::Table, &["created_at"])).await?;
+        m.create_index(index("ix_idempotency_keys_created", IdempotencyKeys::Table, &["created_at"]))
+            .await?;
 
         m.create_table(
             Table::create()

@@ -179,5 +179,9 @@ pub async fn delete_area(db: web::Data<DatabaseConnection>, id: web::Path<Uuid>,
 }
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_areas).service(get_area).service(create_area).service(update_area).service(delete_area);
+    cfg.service(list_areas)
+        .service(get_area)
+        .service(create_area)
+        .service(update_area)
+        .service(delete_area);
 }

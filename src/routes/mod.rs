@@ -2,7 +2,12 @@
 //! registers its operations (routes and OpenAPI document alike).
 
 pub mod areas;
+pub mod clusters;
 pub mod health;
+pub mod legal_documents;
+pub mod memberships;
+pub mod regulations;
+pub mod units;
 
 use actix_web::web;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -12,7 +17,23 @@ use crate::text;
 
 /// Registers every `/api/v1` operation.
 pub fn api(cfg: &mut ServiceConfig) {
-    cfg.configure(areas::configure);
+    cfg.configure(areas::configure)
+        .configure(units::configure)
+        .configure(legal_documents::configure)
+        .configure(clusters::configure)
+        .configure(memberships::configure)
+        .configure(regulations::configure);
+}
+
+/// Malformed query parameters of single-resource reads answer 400 naming the problem.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        ApiError::bad_field(FieldError::invalid(
+            "query",
+            text!(en: "The query string is invalid: {err}.", vi: "Chuỗi truy vấn không hợp lệ: {err}."),
+        ))
+        .into()
+    })
 }
 
 /// Malformed path parameters (such as an id that is not a UUID) answer 400 naming the parameter.

@@ -65,7 +65,7 @@ fn code_length(level: AreaLevel) -> usize {
 impl Resource for areas::Entity {
     type Draft = AreaDraft;
 
-    fn draft(m: &areas::Model) -> ApiResult<AreaDraft> {
+    async fn draft<C: ConnectionTrait>(_db: &C, m: &areas::Model) -> ApiResult<AreaDraft> {
         Ok(AreaDraft {
             code: m.code.clone(),
             name: m.name.clone(),
@@ -108,7 +108,12 @@ impl Resource for areas::Entity {
         let mut clash = live::<areas::Entity>()
             .filter(areas::Column::Level.eq(d.level.stored()))
             .filter(areas::Column::Code.eq(d.code.clone()))
-            .filter(common::overlapping(areas::Column::ValidFrom, areas::Column::ValidTo, d.valid_from, d.valid_to));
+            .filter(common::overlapping(
+                areas::Column::ValidFrom,
+                areas::Column::ValidTo,
+                d.valid_from,
+                d.valid_to,
+            ));
         if let Some(id) = self_id {
             clash = clash.filter(areas::Column::Id.ne(id));
         }

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, ModelTrait, QueryFilter, QuerySelect, Select,
     SqliteTransactionMode, TransactionOptions, TransactionSession, TransactionTrait, Value,
@@ -67,7 +67,7 @@ pub trait Resource: Record {
     type Draft;
 
     /// The writable state of a stored record.
-    fn draft(model: &Self::Model) -> ApiResult<Self::Draft>;
+    async fn draft<C: ConnectionTrait>(db: &C, model: &Self::Model) -> ApiResult<Self::Draft>;
 
     /// Normalizes and checks a draft; `current` is the stored record when updating.
     async fn validate<C: ConnectionTrait>(db: &C, draft: &mut Self::Draft, current: Option<&Self::Model>) -> ApiResult<()>;
@@ -84,12 +84,20 @@ pub trait Resource: Record {
     async fn check_deletable<C: ConnectionTrait>(_db: &C, _model: &Self::Model) -> ApiResult<()> {
         Ok(())
     }
+
+    /// Effects of a deletion on other records.
+    async fn after_delete<C: ConnectionTrait>(_db: &C, _model: &Self::Model) -> ApiResult<()> {
+        Ok(())
+    }
 }
 
 /// Begins a write transaction; on SQLite it takes the write lock at once, so concurrent writers
 /// queue (up to the busy timeout) instead of failing when they upgrade from reading.
 pub async fn begin_write<C: TransactionTrait>(db: &C) -> ApiResult<C::Transaction> {
-    let options = TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
     Ok(db.begin_with_options(options).await?)
 }
 
@@ -128,7 +136,7 @@ where
     let current = find_live::<E, _>(&txn, id).await?;
     let version = version_of::<E>(&current)?;
     precondition.check(version)?;
-    let mut draft = E::draft(&current)?;
+    let mut draft = E::draft(&txn, &current).await?;
     let mut errors = Vec::new();
     apply(&mut draft, &mut errors);
     if !errors.is_empty() {
@@ -154,6 +162,7 @@ where
     precondition.check(version)?;
     E::check_deletable(&txn, &current).await?;
     soft_delete::<E, _>(&txn, id, version, precondition).await?;
+    E::after_delete(&txn, &current).await?;
     txn.commit().await?;
     Ok(current)
 }
@@ -170,9 +179,22 @@ pub fn live<E: Record>() -> Select<E> {
     E::find().filter(E::deleted_at().is_null())
 }
 
+/// `SELECT id FROM <table> WHERE deleted_at IS NULL`, for `IN (…)` filters.
+pub fn live_ids_query<E: Record>() -> SelectStatement {
+    Query::select()
+        .column(E::id())
+        .from(E::default())
+        .and_where(E::deleted_at().is_null())
+        .to_owned()
+}
+
 /// A live record by id, or 404.
 pub async fn find_live<E: Record, C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<E::Model> {
-    live::<E>().filter(E::id().eq(id)).one(db).await?.ok_or_else(|| ApiError::not_found(E::NOUN))
+    live::<E>()
+        .filter(E::id().eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found(E::NOUN))
 }
 
 /// Which of `ids` name live records.
@@ -212,8 +234,8 @@ where
 {
     let result = E::update_many()
         .set(changes)
-        .col_expr(E::version(), Expr::val(read_version + 1).into())
-        .col_expr(E::updated_at(), Expr::val(db::now()).into())
+        .col_expr(E::version(), Expr::val(read_version + 1))
+        .col_expr(E::updated_at(), Expr::val(db::now()))
         .filter(E::id().eq(id))
         .filter(E::version().eq(read_version))
         .filter(E::deleted_at().is_null())
@@ -229,8 +251,8 @@ where
 pub async fn soft_delete<E: Record, C: ConnectionTrait>(db: &C, id: Uuid, read_version: i32, precondition: &Precondition) -> ApiResult<()> {
     let now = db::now();
     let result = E::update_many()
-        .col_expr(E::deleted_at(), Expr::val(now).into())
-        .col_expr(E::updated_at(), Expr::val(now).into())
+        .col_expr(E::deleted_at(), Expr::val(now))
+        .col_expr(E::updated_at(), Expr::val(now))
         .col_expr(E::version(), Expr::col(E::version()).add(1))
         .filter(E::id().eq(id))
         .filter(E::version().eq(read_version))
@@ -247,7 +269,7 @@ pub async fn soft_delete<E: Record, C: ConnectionTrait>(db: &C, id: Uuid, read_v
 pub async fn touch<E: Record, C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<()> {
     E::update_many()
         .col_expr(E::version(), Expr::col(E::version()).add(1))
-        .col_expr(E::updated_at(), Expr::val(db::now()).into())
+        .col_expr(E::updated_at(), Expr::val(db::now()))
         .filter(E::id().eq(id))
         .exec(db)
         .await?;
@@ -311,7 +333,12 @@ mod tests {
     fn half_open_periods() {
         let cases = [
             ((None, None), (None, None), true, "open periods overlap"),
-            ((d("2020-01-01"), d("2021-01-01")), (d("2021-01-01"), None), false, "end is exclusive"),
+            (
+                (d("2020-01-01"), d("2021-01-01")),
+                (d("2021-01-01"), None),
+                false,
+                "end is exclusive",
+            ),
             ((d("2020-01-01"), d("2021-01-02")), (d("2021-01-01"), None), true, "one shared day"),
             ((None, d("2020-01-01")), (d("2019-06-01"), d("2019-07-01")), true, "open start"),
             ((d("2022-01-01"), None), (None, d("2021-01-01")), false, "disjoint"),

@@ -2,6 +2,10 @@
 //! field: these descriptions are what clients read in the OpenAPI document.
 
 pub mod areas;
+pub mod clusters;
+pub mod legal_documents;
+pub mod regulations;
+pub mod units;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -25,7 +29,12 @@ pub struct Stamp {
 
 macro_rules! stamp_of {
     ($model:expr) => {
-        $crate::views::Stamp { id: $model.id, created_at: $model.created_at, updated_at: $model.updated_at, version: $model.version }
+        $crate::views::Stamp {
+            id: $model.id,
+            created_at: $model.created_at,
+            updated_at: $model.updated_at,
+            version: $model.version,
+        }
     };
 }
 pub(crate) use stamp_of;
@@ -34,9 +43,15 @@ macro_rules! versioned {
     ($($view:ty),+ $(,)?) => {
         $(impl $crate::conditional::Versioned for $view {
             fn version(&self) -> i32 {
-                self.stamp.version
+                $crate::conditional::Versioned::version(&self.stamp)
             }
         })+
     };
+}
+
+impl crate::conditional::Versioned for Stamp {
+    fn version(&self) -> i32 {
+        self.version
+    }
 }
 pub(crate) use versioned;

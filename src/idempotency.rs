@@ -1,0 +1,253 @@
+//! `Idempotency-Key` on POST: the first successful answer to a key is stored and replayed for
+//! retries with the same request; the same key with a different request is a 422. Keys are kept
+//! in the database, so every node of a cluster of API servers honours them.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::{Bytes, BytesMut, Data};
+use actix_web::{HttpMessage, HttpResponse};
+use chrono::Duration;
+use entity::idempotency_keys;
+use futures_util::StreamExt;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr};
+use sha2::{Digest, Sha256};
+
+use crate::db;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::extract::BodyLimit;
+use crate::text;
+
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// Set on a replayed answer.
+pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+const MAX_KEY_LEN: usize = 200;
+/// A reservation older than this is taken to belong to a request that died, and may be retried.
+const ABANDONED_AFTER_SECS: i64 = 60;
+/// Response headers worth replaying.
+const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
+
+/// How long keys are remembered, registered as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotencyTtl(pub Duration);
+
+/// The middleware. Requests without the header, and methods other than POST, pass untouched.
+pub async fn idempotency(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if req.method() != Method::POST || !req.headers().contains_key(&IDEMPOTENCY_KEY) {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    }
+    let prepared = match prepare(&mut req).await {
+        Ok(prepared) => prepared,
+        Err(e) => return Ok(req.error_response(e)),
+    };
+    match reserve(&prepared).await {
+        Ok(Reservation::Fresh) => {}
+        Ok(Reservation::Replay(stored)) => return Ok(req.into_response(replay(&stored))),
+        Err(e) => return Ok(req.error_response(e)),
+    }
+    req.set_payload(prepared.body.clone().into());
+    let res = next.call(req).await?;
+    if !res.status().is_success() {
+        // A failed request may be fixed and retried under the same key.
+        if let Err(e) = release(&prepared).await {
+            tracing::warn!(error = %e, "could not release an idempotency key");
+        }
+        return Ok(res.map_into_boxed_body());
+    }
+    let (request, response) = res.into_parts();
+    let (head, body) = response.into_parts();
+    let body = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|_| ApiError::internal("response body could not be buffered"))?;
+    let response = head.set_body(body.clone()).map_into_boxed_body();
+    if let Err(e) = remember(&prepared, &response, &body).await {
+        // The write itself succeeded; failing the request now would invite a duplicate.
+        tracing::warn!(error = %e, "could not store an idempotent response");
+    }
+    Ok(ServiceResponse::new(request, response))
+}
+
+struct Prepared {
+    db: DatabaseConnection,
+    ttl: Duration,
+    scope: String,
+    key: String,
+    hash: String,
+    body: Bytes,
+}
+
+enum Reservation {
+    Fresh,
+    Replay(idempotency_keys::Model),
+}
+
+async fn prepare(req: &mut ServiceRequest) -> ApiResult<Prepared> {
+    let key = req
+        .headers()
+        .get(&IDEMPOTENCY_KEY)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or("")
+        .to_owned();
+    if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::bad_field(FieldError::invalid(
+            "Idempotency-Key",
+            text!(
+                en: "Use 1 to {MAX_KEY_LEN} visible ASCII characters, e.g. a UUID.",
+                vi: "Dùng từ 1 đến {MAX_KEY_LEN} ký tự ASCII hiển thị được, ví dụ một UUID."
+            ),
+        )));
+    }
+    let db = req
+        .app_data::<Data<DatabaseConnection>>()
+        .map(|d| d.get_ref().clone())
+        .ok_or_else(|| ApiError::internal("no database"))?;
+    let limit = req.app_data::<Data<BodyLimit>>().map_or(1024 * 1024, |l| l.0);
+    let ttl = req.app_data::<Data<IdempotencyTtl>>().map_or(Duration::hours(24), |t| t.0);
+    let mut payload = req.take_payload();
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request(text!(en: "The request body could not be read: {e}.", vi: "Không đọc được nội dung yêu cầu: {e}."))
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body = body.freeze();
+    let mut hasher = Sha256::new();
+    for part in [
+        req.method().as_str().as_bytes(),
+        req.path().as_bytes(),
+        req.query_string().as_bytes(),
+        &body,
+    ] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    let hash = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Prepared {
+        db,
+        ttl,
+        scope: scope_of(req),
+        key,
+        hash,
+        body,
+    })
+}
+
+/// Whose keys these are. Until callers authenticate, all callers share one scope.
+fn scope_of(_req: &ServiceRequest) -> String {
+    "public".to_owned()
+}
+
+async fn reserve(p: &Prepared) -> ApiResult<Reservation> {
+    let now = db::now();
+    idempotency_keys::Entity::delete_many()
+        .filter(idempotency_keys::Column::CreatedAt.lt(now - p.ttl))
+        .exec(&p.db)
+        .await?;
+    let pending = idempotency_keys::ActiveModel {
+        scope: Set(p.scope.clone()),
+        key: Set(p.key.clone()),
+        request_hash: Set(p.hash.clone()),
+        status: Set(None),
+        response_headers: Set(None),
+        response_body: Set(None),
+        created_at: Set(now),
+    };
+    match idempotency_keys::Entity::insert(pending).exec_without_returning(&p.db).await {
+        Ok(_) => return Ok(Reservation::Fresh),
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let existing = idempotency_keys::Entity::find_by_id((p.scope.clone(), p.key.clone()))
+        .one(&p.db)
+        .await?
+        .ok_or_else(|| ApiError::conflict(in_progress()))?;
+    if existing.request_hash != p.hash {
+        return Err(ApiError::IdempotencyKeyReused);
+    }
+    match existing.status {
+        Some(_) => Ok(Reservation::Replay(existing)),
+        None if (now - existing.created_at).num_seconds() > ABANDONED_AFTER_SECS => {
+            idempotency_keys::Entity::update_many()
+                .col_expr(idempotency_keys::Column::CreatedAt, sea_orm::sea_query::Expr::val(now))
+                .filter(idempotency_keys::Column::Scope.eq(p.scope.clone()))
+                .filter(idempotency_keys::Column::Key.eq(p.key.clone()))
+                .filter(idempotency_keys::Column::CreatedAt.eq(existing.created_at))
+                .exec(&p.db)
+                .await?;
+            Ok(Reservation::Fresh)
+        }
+        None => Err(ApiError::Conflict {
+            code: "idempotency_in_progress",
+            detail: in_progress(),
+            errors: Vec::new(),
+        }),
+    }
+}
+
+fn in_progress() -> crate::i18n::Text {
+    text!(
+        en: "A request with this Idempotency-Key is still being processed; retry shortly.",
+        vi: "Một yêu cầu với Idempotency-Key này vẫn đang được xử lý; hãy thử lại sau giây lát."
+    )
+}
+
+async fn release(p: &Prepared) -> ApiResult<()> {
+    idempotency_keys::Entity::delete_many()
+        .filter(idempotency_keys::Column::Scope.eq(p.scope.clone()))
+        .filter(idempotency_keys::Column::Key.eq(p.key.clone()))
+        .filter(idempotency_keys::Column::Status.is_null())
+        .exec(&p.db)
+        .await?;
+    Ok(())
+}
+
+async fn remember(p: &Prepared, response: &HttpResponse, body: &Bytes) -> ApiResult<()> {
+    let headers: Vec<(String, String)> = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| Some((name.as_str().to_owned(), response.headers().get(name)?.to_str().ok()?.to_owned())))
+        .collect();
+    idempotency_keys::Entity::update_many()
+        .set(idempotency_keys::ActiveModel {
+            status: Set(Some(i32::from(response.status().as_u16()))),
+            response_headers: Set(Some(serde_json::to_string(&headers).map_err(ApiError::internal)?)),
+            response_body: Set(Some(String::from_utf8_lossy(body).into_owned())),
+            ..Default::default()
+        })
+        .filter(idempotency_keys::Column::Scope.eq(p.scope.clone()))
+        .filter(idempotency_keys::Column::Key.eq(p.key.clone()))
+        .exec(&p.db)
+        .await?;
+    Ok(())
+}
+
+fn replay(stored: &idempotency_keys::Model) -> HttpResponse {
+    let status = stored
+        .status
+        .and_then(|s| u16::try_from(s).ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let mut response = HttpResponse::build(status);
+    let headers: Vec<(String, String)> = stored
+        .response_headers
+        .as_deref()
+        .and_then(|h| serde_json::from_str(h).ok())
+        .unwrap_or_default();
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            response.insert_header((name, value));
+        }
+    }
+    response.insert_header((REPLAYED, HeaderValue::from_static("true")));
+    response.body(stored.response_body.clone().unwrap_or_default())
+}

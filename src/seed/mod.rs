@@ -1,0 +1,287 @@
+//! Demo data: the liaison clusters of the design brief, with the units and areas they involve.
+//!
+//! The facts live in `demo.json`; where a source does not state a value it is left out. They are
+//! written through the same services as API input, so they pass the same validation.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::{app_meta, areas, clusters, legal_documents, regulations, units};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set, SqlErr, TransactionTrait};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::db;
+use crate::domain::{AreaLevel, Classification, ClusterKind, ClusterStatus, Force, LegalDocumentKind, RegulationStatus, UnitLevel};
+use crate::error::{ApiError, ApiResult};
+use crate::routes::clusters::CreateClusterRequest;
+use crate::routes::memberships::CreateMemberRequest;
+use crate::routes::regulations::{CreateRegulationRequest, LegalBasisInput, SignatoryInput};
+use crate::services::areas::AreaDraft;
+use crate::services::clusters::ClusterDraft;
+use crate::services::common::{self, live};
+use crate::services::legal_documents::LegalDocumentDraft;
+use crate::services::regulations::RegulationDraft;
+use crate::services::units::UnitDraft;
+
+const DEMO: &str = include_str!("demo.json");
+/// The `app_meta` key recording that demo data was loaded.
+const MARKER: &str = "demo_data";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Demo {
+    areas: Vec<DemoArea>,
+    units: Vec<DemoUnit>,
+    legal_documents: Vec<DemoDocument>,
+    clusters: Vec<DemoCluster>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoArea {
+    key: String,
+    code: String,
+    name: String,
+    level: AreaLevel,
+    parent: Option<String>,
+    valid_to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoUnit {
+    key: String,
+    name: String,
+    short_name: Option<String>,
+    force: Force,
+    level: UnitLevel,
+    parent: Option<String>,
+    area: Option<String>,
+    valid_to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoDocument {
+    key: String,
+    number: String,
+    kind: LegalDocumentKind,
+    issuer: Option<String>,
+    issued_on: Option<NaiveDate>,
+    title: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoCluster {
+    name: String,
+    kind: ClusterKind,
+    status: ClusterStatus,
+    classification: Classification,
+    description: String,
+    members: Vec<String>,
+    #[serde(default)]
+    regulations: Vec<DemoRegulation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoRegulation {
+    title: String,
+    status: RegulationStatus,
+    signed_place: Option<String>,
+    notes: String,
+    signatories: Vec<String>,
+    #[serde(default)]
+    legal_bases: Vec<String>,
+}
+
+/// Ids of the records created so far, by their key in `demo.json`.
+#[derive(Debug, Default)]
+struct Keys(HashMap<String, Uuid>);
+
+impl Keys {
+    fn get(&self, key: &str) -> ApiResult<Uuid> {
+        self.0
+            .get(key)
+            .copied()
+            .ok_or_else(|| ApiError::internal(format!("demo data refers to unknown key {key:?}")))
+    }
+
+    fn opt(&self, key: Option<&String>) -> ApiResult<Option<Uuid>> {
+        key.map(|k| self.get(k)).transpose()
+    }
+}
+
+/// Loads the demo data unless it was loaded before or the database already holds reference
+/// data or clusters. Returns whether it was loaded. Safe when several nodes start at once.
+pub async fn load_demo_if_empty(db: &DatabaseConnection) -> ApiResult<bool> {
+    let txn = common::begin_write(db).await?;
+    if app_meta::Entity::find_by_id(MARKER.to_owned()).one(&txn).await?.is_some() || holds_records(&txn).await? {
+        return Ok(false);
+    }
+    let marker = app_meta::ActiveModel {
+        key: Set(MARKER.to_owned()),
+        value: Set("loaded".to_owned()),
+        updated_at: Set(db::now()),
+    };
+    match app_meta::Entity::insert(marker).exec_without_returning(&txn).await {
+        Ok(_) => {}
+        // Another node is loading it right now.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
+    let demo: Demo = serde_json::from_str(DEMO).map_err(|e| ApiError::internal(format!("demo.json is invalid: {e}")))?;
+    load(&txn, demo).await?;
+    txn.commit().await?;
+    tracing::info!("demo data loaded: the 8-unit liaison cluster and four other clusters");
+    Ok(true)
+}
+
+async fn holds_records<C: ConnectionTrait>(db: &C) -> ApiResult<bool> {
+    let areas = live::<areas::Entity>().count(db).await?;
+    let units = live::<units::Entity>().count(db).await?;
+    let clusters = live::<clusters::Entity>().count(db).await?;
+    Ok(areas + units + clusters > 0)
+}
+
+async fn load<C: ConnectionTrait + TransactionTrait>(db: &C, demo: Demo) -> ApiResult<()> {
+    let mut keys = Keys::default();
+    for a in demo.areas {
+        let draft = AreaDraft {
+            code: a.code,
+            name: a.name,
+            level: a.level,
+            parent_id: keys.opt(a.parent.as_ref())?,
+            valid_from: None,
+            valid_to: a.valid_to,
+            successor_id: None,
+        };
+        let area = common::create::<areas::Entity, _>(db, draft).await?;
+        keys.0.insert(a.key, area.id);
+    }
+    for u in demo.units {
+        let draft = UnitDraft {
+            name: u.name,
+            short_name: u.short_name,
+            force: u.force,
+            level: u.level,
+            parent_id: keys.opt(u.parent.as_ref())?,
+            area_id: keys.opt(u.area.as_ref())?,
+            valid_from: None,
+            valid_to: u.valid_to,
+            successor_id: None,
+            phone: None,
+            email: None,
+            address: None,
+        };
+        let unit = common::create::<units::Entity, _>(db, draft).await?;
+        keys.0.insert(u.key, unit.id);
+    }
+    for d in demo.legal_documents {
+        let draft = LegalDocumentDraft {
+            number: d.number,
+            kind: d.kind,
+            issuer: d.issuer,
+            issued_on: d.issued_on,
+            title: d.title,
+        };
+        let document = common::create::<legal_documents::Entity, _>(db, draft).await?;
+        keys.0.insert(d.key, document.id);
+    }
+    for c in demo.clusters {
+        let members = c
+            .members
+            .iter()
+            .map(|key| {
+                Ok(CreateMemberRequest {
+                    unit_id: keys.get(key)?,
+                    role: None,
+                    joined_on: None,
+                    left_on: None,
+                })
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        let request = CreateClusterRequest {
+            name: c.name,
+            kind: c.kind,
+            status: Some(c.status),
+            classification: Some(c.classification),
+            established_on: None,
+            description: Some(c.description),
+            reporting_sla_hours: None,
+            members,
+        };
+        let cluster = common::create::<clusters::Entity, _>(db, ClusterDraft::from(request)).await?;
+        for r in c.regulations {
+            let request = CreateRegulationRequest {
+                title: r.title,
+                number: None,
+                signed_on: None,
+                signed_place: r.signed_place,
+                effective_from: None,
+                effective_to: None,
+                status: Some(r.status),
+                supersedes_id: None,
+                notes: Some(r.notes),
+                signatories: r
+                    .signatories
+                    .iter()
+                    .map(|key| {
+                        Ok(SignatoryInput {
+                            unit_id: keys.get(key)?,
+                            signer_role: None,
+                        })
+                    })
+                    .collect::<ApiResult<_>>()?,
+                legal_bases: r
+                    .legal_bases
+                    .iter()
+                    .map(|key| {
+                        Ok(LegalBasisInput {
+                            legal_document_id: keys.get(key)?,
+                            note: None,
+                        })
+                    })
+                    .collect::<ApiResult<_>>()?,
+            };
+            common::create::<regulations::Entity, _>(db, RegulationDraft::new(cluster.id, request)).await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_data_parses_and_refers_to_known_keys() {
+        let demo: Demo = serde_json::from_str(DEMO).expect("demo.json parses");
+        let mut keys: Vec<&str> = demo.areas.iter().map(|a| a.key.as_str()).collect();
+        keys.extend(demo.units.iter().map(|u| u.key.as_str()));
+        keys.extend(demo.legal_documents.iter().map(|d| d.key.as_str()));
+        let refs = demo
+            .units
+            .iter()
+            .flat_map(|u| u.parent.iter().chain(u.area.iter()))
+            .chain(demo.clusters.iter().flat_map(|c| c.members.iter()))
+            .chain(
+                demo.clusters
+                    .iter()
+                    .flat_map(|c| c.regulations.iter())
+                    .flat_map(|r| r.signatories.iter().chain(r.legal_bases.iter())),
+            );
+        for key in refs {
+            assert!(keys.contains(&key.as_str()), "unknown key {key}");
+        }
+        let eight = demo
+            .clusters
+            .iter()
+            .find(|c| c.name == "Cụm liên kết đảm bảo ANTT")
+            .expect("the 8-unit cluster");
+        assert_eq!(eight.members.len(), 8);
+        assert_eq!(eight.regulations[0].signatories.len(), 8);
+    }
+}

@@ -1,0 +1,262 @@
+//! Clusters: their status life cycle, the member count an active cluster needs, search over
+//! member units, and the member list of a given day.
+
+use chrono::NaiveDate;
+use entity::{cluster_members, clusters, units};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::common::{self, Resource, live};
+use super::memberships::{self, MemberDraft};
+use crate::db;
+use crate::domain::{Classification, ClusterKind, ClusterStatus, MemberRole, Stored};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::pagination::{PageRequest, fetch_page};
+use crate::routes::clusters::{ClusterListParams, CreateClusterRequest, UpdateClusterRequest};
+use crate::search;
+use crate::text;
+use crate::validation::Validator;
+use crate::views::clusters::{Cluster, ClusterSummary};
+
+/// The writable state of a cluster; `members` only when it is created.
+#[derive(Debug, Clone)]
+pub struct ClusterDraft {
+    pub name: String,
+    pub kind: ClusterKind,
+    pub status: ClusterStatus,
+    pub classification: Classification,
+    pub established_on: Option<NaiveDate>,
+    pub description: Option<String>,
+    pub reporting_sla_hours: Option<i32>,
+    pub members: Vec<MemberDraft>,
+}
+
+impl From<CreateClusterRequest> for ClusterDraft {
+    fn from(r: CreateClusterRequest) -> Self {
+        Self {
+            name: r.name,
+            kind: r.kind,
+            status: r.status.unwrap_or(ClusterStatus::Forming),
+            classification: r.classification.unwrap_or(Classification::Internal),
+            established_on: r.established_on,
+            description: r.description,
+            reporting_sla_hours: r.reporting_sla_hours,
+            // The cluster id is not known until it is stored.
+            members: r.members.into_iter().map(|m| MemberDraft::new(Uuid::nil(), m)).collect(),
+        }
+    }
+}
+
+impl UpdateClusterRequest {
+    pub fn apply(self, d: &mut ClusterDraft, errors: &mut Vec<FieldError>) {
+        self.name.apply_required("name", &mut d.name, errors);
+        self.kind.apply_required("kind", &mut d.kind, errors);
+        self.status.apply_required("status", &mut d.status, errors);
+        self.classification.apply_required("classification", &mut d.classification, errors);
+        self.established_on.apply_to(&mut d.established_on);
+        self.description.apply_to(&mut d.description);
+        self.reporting_sla_hours.apply_to(&mut d.reporting_sla_hours);
+    }
+}
+
+impl Resource for clusters::Entity {
+    type Draft = ClusterDraft;
+
+    async fn draft<C: ConnectionTrait>(_db: &C, m: &clusters::Model) -> ApiResult<ClusterDraft> {
+        Ok(ClusterDraft {
+            name: m.name.clone(),
+            kind: ClusterKind::from_stored(&m.kind)?,
+            status: ClusterStatus::from_stored(&m.status)?,
+            classification: Classification::from_stored(&m.classification)?,
+            established_on: m.established_on,
+            description: m.description.clone(),
+            reporting_sla_hours: m.reporting_sla_hours,
+            members: Vec::new(),
+        })
+    }
+
+    async fn validate<C: ConnectionTrait>(db: &C, d: &mut ClusterDraft, current: Option<&clusters::Model>) -> ApiResult<()> {
+        let mut v = Validator::new();
+        d.name = v.text("name", &d.name, 300);
+        d.description = v.opt_text("description", d.description.as_deref(), 4000);
+        if let Some(hours) = d.reporting_sla_hours {
+            v.range("reporting_sla_hours", hours.into(), 1, 720);
+        }
+        if d.established_on.is_some_and(|day| day > db::today()) {
+            v.push(FieldError::invalid(
+                "established_on",
+                text!(en: "A cluster cannot have been established in the future.", vi: "Cụm không thể được thành lập trong tương lai."),
+            ));
+        }
+        let members = match current {
+            None => {
+                memberships::check_new(db, &mut v, &d.members).await?;
+                d.members.clone()
+            }
+            Some(current) => {
+                check_move(ClusterStatus::from_stored(&current.status)?, d.status)?;
+                memberships::stored(db, current.id, None).await?
+            }
+        };
+        if let Some(problem) = memberships::member_count_problem(d.kind, d.status, memberships::member_units_on(&members, db::today())) {
+            v.push(FieldError::new("status", "member_count", problem));
+        }
+        v.finish()
+    }
+
+    fn columns(d: &ClusterDraft) -> clusters::ActiveModel {
+        let mut searchable = vec![d.name.as_str()];
+        searchable.extend(d.description.as_deref());
+        clusters::ActiveModel {
+            name: Set(d.name.clone()),
+            kind: Set(d.kind.stored()),
+            status: Set(d.status.stored()),
+            classification: Set(d.classification.stored()),
+            established_on: Set(d.established_on),
+            description: Set(d.description.clone()),
+            reporting_sla_hours: Set(d.reporting_sla_hours),
+            search_text: Set(search::search_text(searchable)),
+            ..Default::default()
+        }
+    }
+
+    async fn after_save<C: ConnectionTrait>(db: &C, id: Uuid, d: &ClusterDraft, current: Option<&clusters::Model>) -> ApiResult<()> {
+        if current.is_some() || d.members.is_empty() {
+            return Ok(());
+        }
+        let now = db::now();
+        let rows = d.members.iter().map(|m| {
+            let mut row = <cluster_members::Entity as Resource>::columns(&MemberDraft {
+                cluster_id: id,
+                ..m.clone()
+            });
+            row.id = Set(Uuid::now_v7());
+            row.created_at = Set(now);
+            row.updated_at = Set(now);
+            row.version = Set(1);
+            row.deleted_at = Set(None);
+            row
+        });
+        cluster_members::Entity::insert_many(rows).exec_without_returning(db).await?;
+        Ok(())
+    }
+}
+
+/// A status change must follow the life cycle; the answer names the moves that are allowed.
+fn check_move(from: ClusterStatus, to: ClusterStatus) -> ApiResult<()> {
+    if from == to || from.next().contains(&to) {
+        return Ok(());
+    }
+    let allowed: Vec<&str> = from.next().iter().map(AsRef::as_ref).collect();
+    let allowed = if allowed.is_empty() {
+        "none".to_owned()
+    } else {
+        allowed.join(", ")
+    };
+    let (from, to) = (from.as_ref().to_owned(), to.as_ref().to_owned());
+    Err(ApiError::conflict_on(
+        "status",
+        text!(
+            en: "A {from} cluster cannot become {to}; allowed: {allowed}.",
+            vi: "Cụm ở trạng thái {from} không thể chuyển sang {to}; được phép: {allowed}."
+        ),
+    ))
+}
+
+/// Where a role comes in a member list: the lead first, then members, then observers.
+fn role_rank(role: MemberRole) -> u8 {
+    match role {
+        MemberRole::Lead => 0,
+        MemberRole::Member => 1,
+        MemberRole::Observer => 2,
+    }
+}
+
+/// The response body of one cluster with its members (of `as_of`, or all of them).
+pub async fn view<C: ConnectionTrait>(db: &C, model: clusters::Model, as_of: Option<NaiveDate>) -> ApiResult<Cluster> {
+    let mut select = live::<cluster_members::Entity>().filter(cluster_members::Column::ClusterId.eq(model.id));
+    if let Some(day) = as_of {
+        select = select.filter(common::active_on(
+            cluster_members::Column::JoinedOn,
+            cluster_members::Column::LeftOn,
+            day,
+        ));
+    }
+    let mut members = memberships::views(db, select.all(db).await?).await?;
+    members.sort_by_cached_key(|m| (role_rank(m.role), search::fold(&m.unit.name), m.joined_on, m.stamp.id));
+    Ok(Cluster {
+        cluster: ClusterSummary::from_model(model)?,
+        as_of,
+        members,
+    })
+}
+
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    f: &ClusterListParams,
+    page: &PageRequest,
+) -> ApiResult<(Vec<ClusterSummary>, Option<String>)> {
+    let mut select = live::<clusters::Entity>();
+    if let Some(terms) = search::query_terms(f.q.as_deref())? {
+        let matching_units = Query::select()
+            .column(units::Column::Id)
+            .from(units::Entity)
+            .and_where(units::Column::DeletedAt.is_null())
+            .cond_where(search::matches_all(units::Column::SearchText, &terms))
+            .to_owned();
+        let with_matching_member = Query::select()
+            .column(cluster_members::Column::ClusterId)
+            .from(cluster_members::Entity)
+            .and_where(cluster_members::Column::DeletedAt.is_null())
+            .and_where(cluster_members::Column::UnitId.in_subquery(matching_units))
+            .to_owned();
+        select = select.filter(
+            Condition::any()
+                .add(search::matches_all(clusters::Column::SearchText, &terms))
+                .add(clusters::Column::Id.in_subquery(with_matching_member)),
+        );
+    }
+    if let Some(kind) = f.kind {
+        select = select.filter(clusters::Column::Kind.eq(kind.stored()));
+    }
+    if let Some(status) = f.status {
+        select = select.filter(clusters::Column::Status.eq(status.stored()));
+    }
+    if let Some(classification) = f.classification {
+        select = select.filter(clusters::Column::Classification.eq(classification.stored()));
+    }
+    if let Some(unit_id) = f.unit_id {
+        let memberships = Query::select()
+            .column(cluster_members::Column::ClusterId)
+            .from(cluster_members::Entity)
+            .and_where(cluster_members::Column::DeletedAt.is_null())
+            .and_where(cluster_members::Column::UnitId.eq(unit_id))
+            .to_owned();
+        select = select.filter(clusters::Column::Id.in_subquery(memberships));
+    }
+    let (rows, next) = fetch_page(db, select, clusters::Column::Id, f.sort, page).await?;
+    let items = rows.into_iter().map(ClusterSummary::from_model).collect::<ApiResult<_>>()?;
+    Ok((items, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_moves_follow_the_life_cycle() {
+        use ClusterStatus::*;
+        let cases = [
+            (Forming, Active, true),
+            (Active, Suspended, true),
+            (Suspended, Active, true),
+            (Active, Active, true),
+            (Active, Forming, false),
+            (Dissolved, Active, false),
+        ];
+        for (from, to, ok) in cases {
+            assert_eq!(check_move(from, to).is_ok(), ok, "{from:?} → {to:?}");
+        }
+    }
+}
