@@ -1,0 +1,120 @@
+//! The demo data of the design brief, read back through the API.
+
+use serde_json::Value;
+
+use crate::helpers::spawn_app_with_demo;
+
+fn names(items: &[Value], key: &str) -> Vec<String> {
+    items.iter().map(|i| i[key].as_str().unwrap_or("").to_owned()).collect()
+}
+
+#[actix_web::test]
+async fn the_eight_unit_cluster_is_found_and_read() {
+    let app = spawn_app_with_demo().await;
+    let found = app.collect("/api/v1/clusters?q=gia%20lam").await;
+    assert_eq!(names(&found, "name"), ["Cụm liên kết đảm bảo ANTT"]);
+    let id = found[0]["id"].as_str().expect("id");
+
+    let cluster = app.get(&format!("/api/v1/clusters/{id}")).await;
+    assert_eq!(cluster.status, 200);
+    assert_eq!(cluster.body["kind"], "liaison_cluster");
+    let members = cluster.body["members"].as_array().expect("members");
+    assert_eq!(members.len(), 8);
+    let mut by_parent: Vec<(String, String)> = members
+        .iter()
+        .map(|m| {
+            (
+                m["unit"]["parent"]["name"].as_str().unwrap_or("").to_owned(),
+                m["unit"]["name"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    by_parent.sort();
+    let expected = [
+        ("Công an thành phố Hà Nội", "Công an huyện Gia Lâm"),
+        ("Công an thành phố Hà Nội", "Công an huyện Đông Anh"),
+        ("Công an thành phố Hà Nội", "Công an quận Long Biên"),
+        ("Công an tỉnh Bắc Ninh", "Công an huyện Thuận Thành"),
+        ("Công an tỉnh Bắc Ninh", "Công an huyện Tiên Du"),
+        ("Công an tỉnh Bắc Ninh", "Công an thị xã Từ Sơn"),
+        ("Công an tỉnh Hưng Yên", "Công an huyện Văn Giang"),
+        ("Công an tỉnh Hưng Yên", "Công an huyện Văn Lâm"),
+    ];
+    let mut expected: Vec<(String, String)> = expected.iter().map(|(p, u)| ((*p).to_owned(), (*u).to_owned())).collect();
+    expected.sort();
+    assert_eq!(by_parent, expected, "each member with its parent provincial police");
+
+    let regulations = app.collect(&format!("/api/v1/clusters/{id}/regulations")).await;
+    assert_eq!(regulations.len(), 1);
+    let regulation = &regulations[0];
+    assert_eq!(regulation["status"], "signed");
+    assert_eq!(regulation["signed_on"], Value::Null, "the source gives no year");
+    assert!(regulation["notes"].as_str().is_some_and(|n| n.contains("16 tháng 6")));
+    assert!(
+        regulation["signed_place"]
+            .as_str()
+            .is_some_and(|p| p.contains("Công an huyện Gia Lâm"))
+    );
+    assert_eq!(regulation["signatories"].as_array().map(Vec::len), Some(8));
+}
+
+#[actix_web::test]
+async fn the_other_shapes_of_the_brief_are_there() {
+    let app = spawn_app_with_demo().await;
+    let kinds = |kind: &str| {
+        let app = &app;
+        let path = format!("/api/v1/clusters?kind={kind}");
+        async move { app.collect(&path).await.len() }
+    };
+    for kind in ["liaison_cluster", "bilateral", "tri_force", "border_cluster", "chain_cluster"] {
+        assert_eq!(kinds(kind).await, 1, "{kind}");
+    }
+    let ben_tre = app.collect("/api/v1/regulations?q=ben%20tre").await;
+    assert_eq!(ben_tre.len(), 1);
+    let bases = names(ben_tre[0]["legal_bases"].as_array().expect("legal bases"), "number");
+    assert_eq!(bases, ["03/2019/NĐ-CP", "77/QĐ-UBND"]);
+
+    let ky_anh = app.collect("/api/v1/units?q=ky%20anh").await;
+    assert_eq!(names(&ky_anh, "name"), ["Ban Chỉ huy Quân sự huyện Kỳ Anh", "Công an huyện Kỳ Anh"]);
+
+    let districts = app.collect("/api/v1/areas?level=district").await;
+    let mut codes = names(&districts, "code");
+    codes.sort();
+    assert_eq!(
+        codes,
+        [
+            "004", "017", "018", "260", "261", "262", "281", "325", "326", "447", "456", "457", "464"
+        ]
+    );
+    let provinces = names(&app.collect("/api/v1/areas?level=province").await, "code");
+    assert_eq!(provinces, ["01", "27", "33", "42", "44", "45", "83"]);
+}
+
+#[actix_web::test]
+async fn records_stay_true_to_their_dates() {
+    let app = spawn_app_with_demo().await;
+    let before = app.collect("/api/v1/units?level=district&force=police&active_on=2025-02-28").await;
+    let after = app.collect("/api/v1/units?level=district&force=police&active_on=2025-03-01").await;
+    assert_eq!(before.len(), 13, "district police until 1 March 2025");
+    assert!(after.is_empty(), "none after");
+    assert_eq!(
+        app.collect("/api/v1/areas?level=district&active_on=2025-07-01").await.len(),
+        0,
+        "no districts in the two-tier system"
+    );
+}
+
+#[actix_web::test]
+async fn demo_data_loads_once() {
+    let app = spawn_app_with_demo().await;
+    let settings = lienket::config::DatabaseSettings {
+        database_url: Some(app.database_url.clone()),
+        data_dir: std::env::temp_dir(),
+        db_max_connections: 1,
+        db_acquire_timeout_ms: 5000,
+    };
+    let db = lienket::db::connect(&settings).await.expect("connect");
+    assert!(!lienket::seed::load_demo_if_empty(&db).await.expect("seed"), "already loaded");
+    db.close().await.ok();
+    assert_eq!(app.collect("/api/v1/clusters").await.len(), 5);
+}

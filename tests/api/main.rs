@@ -1,0 +1,13 @@
+//! The API, driven over HTTP against a fresh database per test.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a failed expectation is a failed test
+
+mod helpers;
+
+mod areas;
+mod clusters;
+mod conventions;
+mod demo;
+mod legal_documents;
+mod openapi;
+mod regulations;
+mod units;
