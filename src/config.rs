@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
-    /// JSON when standard output is not a terminal, human-readable otherwise.
+    /// JSON when standard error is not a terminal, human-readable otherwise.
     Auto,
     /// One JSON object per line.
     Json,

@@ -103,8 +103,9 @@ pub enum ApiError {
     Validation { errors: Vec<FieldError> },
     #[error("not found: {detail}")]
     NotFound { detail: Text },
+    /// The path exists but not with this method; `allowed` lists the methods it has.
     #[error("method not allowed")]
-    MethodNotAllowed,
+    MethodNotAllowed { allowed: Vec<String> },
     #[error("conflict: {detail}")]
     Conflict {
         code: &'static str,
@@ -188,7 +189,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => "bad_request",
             ApiError::Validation { .. } => "validation_failed",
             ApiError::NotFound { .. } => "not_found",
-            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict { code, .. } => code,
             ApiError::PreconditionFailed { .. } => "precondition_failed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
@@ -217,10 +218,13 @@ impl ApiError {
                     format!("{} trường không hợp lệ; xem `errors`.", errors.len()),
                 ),
             },
-            ApiError::MethodNotAllowed => text!(
-                en: "This method is not supported on this resource.",
-                vi: "Tài nguyên này không hỗ trợ phương thức này."
-            ),
+            ApiError::MethodNotAllowed { allowed } => {
+                let allowed = allowed.join(", ");
+                text!(
+                    en: "This path does not support this method; it supports {allowed}.",
+                    vi: "Đường dẫn này không hỗ trợ phương thức này; các phương thức được hỗ trợ: {allowed}."
+                )
+            }
             ApiError::PayloadTooLarge { limit } => text!(
                 en: "The request body exceeds the limit of {limit} bytes.",
                 vi: "Nội dung yêu cầu vượt quá giới hạn {limit} byte."
@@ -278,8 +282,14 @@ impl ApiError {
         let mut builder = HttpResponse::build(self.status_code());
         builder.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         builder.insert_header((header::CONTENT_LANGUAGE, if lang == Lang::Vi { "vi" } else { "en" }));
-        if let ApiError::Unavailable { retry_after_secs, .. } = self {
-            builder.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        match self {
+            ApiError::Unavailable { retry_after_secs, .. } => {
+                builder.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            ApiError::MethodNotAllowed { allowed } => {
+                builder.insert_header((header::ALLOW, allowed.join(", ")));
+            }
+            _ => {}
         }
         match serde_json::to_vec(&problem) {
             Ok(body) => builder.body(body),
@@ -294,7 +304,7 @@ impl ResponseError for ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Validation { .. } | ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

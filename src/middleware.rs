@@ -38,20 +38,26 @@ pub async fn request_context(
     let started = Instant::now();
 
     let outcome = AssertUnwindSafe(next.call(req)).catch_unwind().instrument(span.clone()).await;
-    let mut response = match outcome {
-        Ok(Ok(res)) => res.map_body(|_, body| body.boxed()),
-        // The request went with the failed call, so these answers leave through actix's error
+    let failure = match outcome {
+        Ok(Ok(res)) => Ok(res.map_body(|_, body| body.boxed())),
+        Ok(Err(err)) => Err(err
+            .as_error::<ApiError>()
+            .cloned()
+            .unwrap_or_else(|| ApiError::Status(err.as_response_error().status_code()))),
+        Err(panic) => Err(ApiError::internal(format!("panic: {}", panic_message(&panic)))),
+    };
+    let log = |status: StatusCode| {
+        let elapsed_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
+        span.in_scope(|| tracing::info!(%method, %path, status = status.as_u16(), elapsed_ms, "request"));
+    };
+    let mut response = match failure {
+        Ok(response) => response,
+        // The request went with the failed call, so this answer leaves through actix's error
         // path; `Rendered` carries the finished problem response there unchanged.
-        Ok(Err(err)) => {
-            let api_error = err
-                .as_error::<ApiError>()
-                .cloned()
-                .unwrap_or_else(|| ApiError::Status(err.as_response_error().status_code()));
-            return Err(span.in_scope(|| Rendered::new(&api_error, lang, &request_id, &path)).into());
-        }
-        Err(panic) => {
-            let api_error = ApiError::internal(format!("panic: {}", panic_message(&panic)));
-            return Err(span.in_scope(|| Rendered::new(&api_error, lang, &request_id, &path)).into());
+        Err(api_error) => {
+            let rendered = span.in_scope(|| Rendered::new(&api_error, lang, &request_id, &path));
+            log(rendered.status);
+            return Err(rendered.into());
         }
     };
     if response.status().is_client_error() || response.status().is_server_error() {
@@ -69,9 +75,7 @@ pub async fn request_context(
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     }
 
-    let status = response.status().as_u16();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    span.in_scope(|| tracing::info!(%method, %path, status, elapsed_ms, "request"));
+    log(response.status());
     Ok(response)
 }
 
@@ -132,6 +136,7 @@ impl Rendered {
         if let Ok(value) = HeaderValue::from_str(request_id) {
             headers.push((REQUEST_ID, value));
         }
+        headers.push((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")));
         let body = match response.into_body().try_into_bytes() {
             Ok(bytes) => bytes,
             Err(_) => actix_web::web::Bytes::new(),
@@ -170,7 +175,60 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-/// The fallback for paths no route matches.
-pub async fn no_route() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::Status(StatusCode::NOT_FOUND))
+/// The documented paths and their methods, to tell "no such path" (404) from "no such method on
+/// this path" (405). Built from the generated OpenAPI document, so it follows the routes.
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    routes: Vec<(Vec<Option<String>>, Vec<String>)>,
+}
+
+impl RouteTable {
+    pub fn from_openapi(api: &utoipa::openapi::OpenApi) -> Self {
+        let routes = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path.split('/').map(|s| (!s.starts_with('{')).then(|| s.to_owned())).collect();
+                let operations = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ];
+                let methods = operations
+                    .iter()
+                    .filter(|(_, present)| *present)
+                    .map(|(m, _)| (*m).to_owned())
+                    .collect();
+                (segments, methods)
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// The methods a documented path template matching `path` supports.
+    fn allowed(&self, path: &str) -> Option<&[String]> {
+        let segments: Vec<&str> = path.split('/').collect();
+        self.routes
+            .iter()
+            .find(|(template, _)| {
+                template.len() == segments.len()
+                    && template
+                        .iter()
+                        .zip(&segments)
+                        .all(|(t, s)| t.as_deref().map_or(!s.is_empty(), |t| t == *s))
+            })
+            .map(|(_, methods)| methods.as_slice())
+    }
+}
+
+/// The fallback for requests no route matches: 405 when the path exists with other methods,
+/// 404 otherwise.
+pub async fn no_route(req: actix_web::HttpRequest, table: Option<actix_web::web::Data<RouteTable>>) -> Result<HttpResponse, ApiError> {
+    match table.as_ref().and_then(|t| t.allowed(req.path())) {
+        Some(allowed) => Err(ApiError::MethodNotAllowed { allowed: allowed.to_vec() }),
+        None => Err(ApiError::Status(StatusCode::NOT_FOUND)),
+    }
 }

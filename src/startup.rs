@@ -68,7 +68,9 @@ pub fn build_app(
         .service(scope::scope("/api/v1").configure(routes::api))
         .configure(routes::health::configure)
         .split_for_parts();
-    app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url(OPENAPI_PATH, api))
+    let route_table = web::Data::new(crate::middleware::RouteTable::from_openapi(&api));
+    app.app_data(route_table)
+        .service(SwaggerUi::new("/swagger-ui/{_:.*}").url(OPENAPI_PATH, api))
         .service(web::redirect("/swagger-ui", SWAGGER_PATH))
         .default_service(web::to(crate::middleware::no_route))
         .wrap(middleware::from_fn(idempotency::idempotency))

@@ -14,9 +14,13 @@ pub fn init(settings: &LogSettings) -> Result<(), String> {
     let json = match settings.log_format {
         LogFormat::Json => true,
         LogFormat::Pretty => false,
-        LogFormat::Auto => !std::io::stdout().is_terminal(),
+        LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_span_events(FmtSpan::NONE);
+    // Logs go to standard error, so commands such as `lienket openapi` keep standard output clean.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_span_events(FmtSpan::NONE)
+        .with_writer(std::io::stderr);
     let result = if json {
         builder
             .json()

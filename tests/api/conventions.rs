@@ -57,6 +57,44 @@ async fn unknown_paths_are_problems() {
 }
 
 #[actix_web::test]
+async fn unsupported_methods_are_405_with_allow() {
+    let app = spawn_app().await;
+    let cases = [
+        (
+            Method::PUT,
+            "/api/v1/units/0193a5b2-6c1e-7d4f-9a12-3b4c5d6e7f80",
+            "GET, PATCH, DELETE",
+        ),
+        (Method::DELETE, "/api/v1/units", "GET, POST"),
+        (Method::POST, "/health/live", "GET"),
+        (Method::HEAD, "/api/v1/clusters", "GET, POST"),
+    ];
+    for (method, path, allow) in cases {
+        let answer = app.send(app.request(method.clone(), path)).await;
+        assert_eq!(answer.status, 405, "{method} {path}");
+        assert_eq!(answer.header("allow"), Some(allow), "{method} {path}");
+        if method != Method::HEAD {
+            assert_eq!(answer.problem().0, "method_not_allowed");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn an_unreachable_database_is_a_quick_503() {
+    let app = spawn_app().await;
+    app.db.close_by_ref().await.expect("close the pool");
+    for path in ["/health/ready", "/api/v1/units", "/api/v1/clusters?q=gia"] {
+        let started = std::time::Instant::now();
+        let answer = app.get(path).await;
+        assert_eq!(answer.status, 503, "{path}: {answer:?}");
+        assert_eq!(answer.problem().0, "service_unavailable");
+        assert!(answer.header("retry-after").is_some(), "{path}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{path} failed fast");
+    }
+    assert_eq!(app.get("/health/live").await.status, 200, "the process itself is alive");
+}
+
+#[actix_web::test]
 async fn problems_speak_vietnamese_on_request() {
     let app = spawn_app().await;
     let request = app

@@ -16,6 +16,8 @@ use uuid::Uuid;
 pub struct TestApp {
     pub address: String,
     pub database_url: String,
+    /// The application's connection pool (shared with it).
+    pub db: sea_orm::DatabaseConnection,
     pub client: reqwest::Client,
     server: actix_web::dev::ServerHandle,
     _database: TestDatabase,
@@ -90,7 +92,7 @@ async fn spawn(demo: DemoMode) -> TestApp {
         idempotency_ttl_hours: 24,
         demo,
     };
-    let app = Application::build(db, server).await.expect("build the application");
+    let app = Application::build(db.clone(), server).await.expect("build the application");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     actix_web::rt::spawn(app.run_until_stopped());
@@ -98,6 +100,7 @@ async fn spawn(demo: DemoMode) -> TestApp {
     TestApp {
         address,
         database_url: database.url.clone(),
+        db,
         client,
         server: handle,
         _database: database,
