@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult};
+use crate::i18n::{Noun, capitalize};
+use crate::text;
 
 /// Conversion between a domain enumeration and the text a database column holds.
 pub trait Stored: Sized + std::str::FromStr + AsRef<str> {
@@ -97,9 +99,37 @@ impl AreaLevel {
     }
 }
 
-impl ClusterStatus {
-    /// The statuses a cluster in this status may move to.
-    pub fn next(self) -> &'static [ClusterStatus] {
+/// A status with a life cycle: which statuses each one may move to.
+pub trait Lifecycle: Sized + Copy + PartialEq + AsRef<str> + 'static {
+    /// The statuses this one may move to.
+    fn next(self) -> &'static [Self];
+
+    /// Checks a move; staying put is always allowed. A refused move is a 409 naming the moves
+    /// that are allowed.
+    fn check_move(self, to: Self, noun: Noun) -> ApiResult<()> {
+        if self == to || self.next().contains(&to) {
+            return Ok(());
+        }
+        let allowed: Vec<&str> = self.next().iter().map(AsRef::as_ref).collect();
+        let allowed = if allowed.is_empty() {
+            "none".to_owned()
+        } else {
+            allowed.join(", ")
+        };
+        let (from, to) = (self.as_ref().to_owned(), to.as_ref().to_owned());
+        let (en, vi) = (noun.en, capitalize(noun.vi));
+        Err(ApiError::conflict_on(
+            "status",
+            text!(
+                en: "A {en} in status {from} cannot move to {to}; allowed: {allowed}.",
+                vi: "{vi} ở trạng thái {from} không thể chuyển sang {to}; được phép: {allowed}."
+            ),
+        ))
+    }
+}
+
+impl Lifecycle for ClusterStatus {
+    fn next(self) -> &'static [ClusterStatus] {
         use ClusterStatus::*;
         match self {
             Forming => &[Active, Dissolved],
@@ -110,9 +140,8 @@ impl ClusterStatus {
     }
 }
 
-impl RegulationStatus {
-    /// The statuses a regulation in this status may move to.
-    pub fn next(self) -> &'static [RegulationStatus] {
+impl Lifecycle for RegulationStatus {
+    fn next(self) -> &'static [RegulationStatus] {
         use RegulationStatus::*;
         match self {
             Draft => &[Signed, InForce, Terminated],
@@ -121,7 +150,9 @@ impl RegulationStatus {
             Superseded | Terminated => &[],
         }
     }
+}
 
+impl RegulationStatus {
     /// Whether the regulation has been signed (it then needs its signatories).
     pub fn is_signed(self) -> bool {
         !matches!(self, RegulationStatus::Draft)
@@ -155,9 +186,36 @@ mod tests {
     }
 
     #[test]
-    fn regulation_moves_only_forward() {
-        assert!(RegulationStatus::Draft.next().contains(&RegulationStatus::InForce));
-        assert!(!RegulationStatus::InForce.next().contains(&RegulationStatus::Draft));
-        assert!(RegulationStatus::Superseded.next().is_empty());
+    fn statuses_move_along_their_life_cycles() {
+        const NOUN: Noun = Noun {
+            en: "record",
+            vi: "Bản ghi",
+        };
+        use ClusterStatus::*;
+        use RegulationStatus::*;
+        let clusters = [
+            (Forming, Active, true),
+            (Active, Suspended, true),
+            (Suspended, Active, true),
+            (Active, Active, true),
+            (Active, Forming, false),
+            (Dissolved, Active, false),
+        ];
+        for (from, to, ok) in clusters {
+            assert_eq!(from.check_move(to, NOUN).is_ok(), ok, "{from:?} → {to:?}");
+        }
+        let regulations = [
+            (Draft, InForce, true),
+            (Signed, InForce, true),
+            (InForce, Draft, false),
+            (Superseded, InForce, false),
+        ];
+        for (from, to, ok) in regulations {
+            assert_eq!(from.check_move(to, NOUN).is_ok(), ok, "{from:?} → {to:?}");
+        }
+        let Err(ApiError::Conflict { detail, .. }) = InForce.check_move(Draft, NOUN) else {
+            panic!("a refused move is a conflict");
+        };
+        assert!(detail.en.ends_with("allowed: superseded, terminated."), "{}", detail.en);
     }
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::i18n::Text;
+use crate::i18n::{Text, capitalize};
 use crate::pagination::{Page, PageRequest};
 use crate::text;
 
@@ -172,13 +172,8 @@ fn serde_field_error(path: &str, message: &str) -> FieldError {
     } else {
         ("invalid_value", "Giá trị không hợp lệ")
     };
-    let en = upper_first(message);
+    let en = capitalize(message);
     FieldError::new(field, code, Text::new(format!("{en}."), format!("{vi} ({message}).")))
-}
-
-fn upper_first(s: &str) -> String {
-    let mut chars = s.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// A list request: filters `F` (a struct that denies unknown fields) plus `limit` and `cursor`.

@@ -68,6 +68,12 @@ impl fmt::Display for Text {
     }
 }
 
+/// The text with its first letter in upper case.
+pub fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 /// The name of a kind of record, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Noun {

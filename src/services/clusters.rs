@@ -7,11 +7,11 @@ use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::common::{self, Resource, live};
+use super::common::{self, Record, Resource, live};
 use super::memberships::{self, MemberDraft};
 use crate::db;
-use crate::domain::{Classification, ClusterKind, ClusterStatus, MemberRole, Stored};
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::domain::{Classification, ClusterKind, ClusterStatus, Lifecycle, MemberRole, Stored};
+use crate::error::{ApiResult, FieldError};
 use crate::pagination::{PageRequest, fetch_page};
 use crate::routes::clusters::{ClusterListParams, CreateClusterRequest, UpdateClusterRequest};
 use crate::search;
@@ -95,7 +95,7 @@ impl Resource for clusters::Entity {
                 d.members.clone()
             }
             Some(current) => {
-                check_move(ClusterStatus::from_stored(&current.status)?, d.status)?;
+                ClusterStatus::from_stored(&current.status)?.check_move(d.status, clusters::Entity::NOUN)?;
                 memberships::stored(db, current.id, None).await?
             }
         };
@@ -141,27 +141,6 @@ impl Resource for clusters::Entity {
         cluster_members::Entity::insert_many(rows).exec_without_returning(db).await?;
         Ok(())
     }
-}
-
-/// A status change must follow the life cycle; the answer names the moves that are allowed.
-fn check_move(from: ClusterStatus, to: ClusterStatus) -> ApiResult<()> {
-    if from == to || from.next().contains(&to) {
-        return Ok(());
-    }
-    let allowed: Vec<&str> = from.next().iter().map(AsRef::as_ref).collect();
-    let allowed = if allowed.is_empty() {
-        "none".to_owned()
-    } else {
-        allowed.join(", ")
-    };
-    let (from, to) = (from.as_ref().to_owned(), to.as_ref().to_owned());
-    Err(ApiError::conflict_on(
-        "status",
-        text!(
-            en: "A {from} cluster cannot become {to}; allowed: {allowed}.",
-            vi: "Cụm ở trạng thái {from} không thể chuyển sang {to}; được phép: {allowed}."
-        ),
-    ))
 }
 
 /// Where a role comes in a member list: the lead first, then members, then observers.
@@ -238,25 +217,4 @@ pub async fn list<C: ConnectionTrait>(
     let (rows, next) = fetch_page(db, select, clusters::Column::Id, f.sort, page).await?;
     let items = rows.into_iter().map(ClusterSummary::from_model).collect::<ApiResult<_>>()?;
     Ok((items, next))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_moves_follow_the_life_cycle() {
-        use ClusterStatus::*;
-        let cases = [
-            (Forming, Active, true),
-            (Active, Suspended, true),
-            (Suspended, Active, true),
-            (Active, Active, true),
-            (Active, Forming, false),
-            (Dissolved, Active, false),
-        ];
-        for (from, to, ok) in cases {
-            assert_eq!(check_move(from, to).is_ok(), ok, "{from:?} → {to:?}");
-        }
-    }
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::common::{self, Record, Resource, live};
 use super::units as unit_service;
 use crate::db;
-use crate::domain::{LegalDocumentKind, RegulationStatus, Stored};
+use crate::domain::{LegalDocumentKind, Lifecycle, RegulationStatus, Stored};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::pagination::{PageRequest, fetch_page};
 use crate::patch::Patch;
@@ -142,7 +142,7 @@ impl Resource for regulations::Entity {
         }
         v.period(("effective_from", d.effective_from), ("effective_to", d.effective_to));
         if let Some(current) = current {
-            check_move(RegulationStatus::from_stored(&current.status)?, d.status)?;
+            RegulationStatus::from_stored(&current.status)?.check_move(d.status, regulations::Entity::NOUN)?;
         }
         if d.status.is_signed() && d.signatories.len() < 2 {
             v.push(FieldError::new(
@@ -203,26 +203,6 @@ impl Resource for regulations::Entity {
         }
         Ok(())
     }
-}
-
-fn check_move(from: RegulationStatus, to: RegulationStatus) -> ApiResult<()> {
-    if from == to || from.next().contains(&to) {
-        return Ok(());
-    }
-    let allowed: Vec<&str> = from.next().iter().map(AsRef::as_ref).collect();
-    let allowed = if allowed.is_empty() {
-        "none".to_owned()
-    } else {
-        allowed.join(", ")
-    };
-    let (from, to) = (from.as_ref().to_owned(), to.as_ref().to_owned());
-    Err(ApiError::conflict_on(
-        "status",
-        text!(
-            en: "A {from} regulation cannot become {to}; allowed: {allowed}.",
-            vi: "Quy chế ở trạng thái {from} không thể chuyển sang {to}; được phép: {allowed}."
-        ),
-    ))
 }
 
 /// Each signatory is a live unit that is, was or will be a member of the cluster, at most once.
