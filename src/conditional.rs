@@ -1,12 +1,18 @@
-//! Conditional requests and single-resource responses: `ETag` from the record's `version`,
-//! `If-None-Match` (304) on reads, `If-Match` (412) on writes, `Location` on creation.
+//! Conditional requests and single-resource responses: the `ETag`, `If-None-Match` (304) on
+//! reads, `If-Match` (412) on writes, `Location` on creation.
+//!
+//! The entity tag is the record's `version` and a digest of the representation, `"3-9f2c…"`.
+//! The digest makes a cached copy stale when something the record shows of other records (a
+//! parent unit's name, say) changes; the version is what writes are conditioned on, so
+//! `If-Match` accepts the whole tag or just `"3"`.
 
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::http::header::{self, EntityTag, Header, IfMatch, IfNoneMatch};
-use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use actix_web::http::header::{self, ContentType, EntityTag, Header, IfMatch, IfNoneMatch};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::text;
@@ -17,15 +23,27 @@ pub trait Versioned {
     fn version(&self) -> i32;
 }
 
-/// The strong entity tag of a version: `"<version>"`.
-pub fn etag(version: i32) -> EntityTag {
-    EntityTag::new_strong(version.to_string())
+/// The serialized representation and its strong entity tag.
+fn tagged<T: Serialize + Versioned>(body: &T) -> (Vec<u8>, EntityTag) {
+    // Serializing a view (plain data) cannot fail.
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let digest = Sha256::digest(&bytes);
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let tag = EntityTag::new_strong(format!("{}-{hex}", body.version()));
+    (bytes, tag)
+}
+
+fn with_body(mut response: HttpResponseBuilder, tag: EntityTag, bytes: Vec<u8>) -> HttpResponse {
+    response
+        .insert_header(header::ETag(tag))
+        .content_type(ContentType::json())
+        .body(bytes)
 }
 
 /// `200 OK` with the resource and its `ETag`, or `304 Not Modified` when the caller's
-/// `If-None-Match` already names this version.
+/// `If-None-Match` already names this representation.
 pub fn one<T: Serialize + Versioned>(req: &HttpRequest, body: &T) -> HttpResponse {
-    let tag = etag(body.version());
+    let (bytes, tag) = tagged(body);
     let not_modified = req.headers().contains_key(header::IF_NONE_MATCH)
         && match IfNoneMatch::parse(req) {
             Ok(IfNoneMatch::Any) => true,
@@ -35,20 +53,21 @@ pub fn one<T: Serialize + Versioned>(req: &HttpRequest, body: &T) -> HttpRespons
     if not_modified {
         return HttpResponse::NotModified().insert_header(header::ETag(tag)).finish();
     }
-    HttpResponse::Ok().insert_header(header::ETag(tag)).json(body)
+    with_body(HttpResponse::Ok(), tag, bytes)
 }
 
 /// `200 OK` with the resource as just written and its new `ETag`.
 pub fn updated<T: Serialize + Versioned>(body: &T) -> HttpResponse {
-    HttpResponse::Ok().insert_header(header::ETag(etag(body.version()))).json(body)
+    let (bytes, tag) = tagged(body);
+    with_body(HttpResponse::Ok(), tag, bytes)
 }
 
 /// `201 Created` with the new resource, its `Location` and its `ETag`.
 pub fn created<T: Serialize + Versioned>(location: String, body: &T) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .insert_header(header::ETag(etag(body.version())))
-        .json(body)
+    let (bytes, tag) = tagged(body);
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, location));
+    with_body(response, tag, bytes)
 }
 
 /// The caller's `If-Match` precondition for a write.
@@ -64,12 +83,15 @@ pub enum Precondition {
 }
 
 impl Precondition {
-    /// Checks the current version; a mismatch is `412 Precondition Failed`.
+    /// Checks the current version; a mismatch is `412 Precondition Failed`. A strong tag names
+    /// the version when it is `"<version>"` or starts with `"<version>-"`; weak tags never match.
     pub fn check(&self, current_version: i32) -> ApiResult<()> {
-        let current = etag(current_version);
+        let exact = current_version.to_string();
+        let prefix = format!("{current_version}-");
+        let names_current = |t: &EntityTag| !t.weak && (t.tag() == exact || t.tag().starts_with(&prefix));
         match self {
             Precondition::None | Precondition::Any => Ok(()),
-            Precondition::Versions(tags) if tags.iter().any(|t| t.strong_eq(&current)) => Ok(()),
+            Precondition::Versions(tags) if tags.iter().any(names_current) => Ok(()),
             Precondition::Versions(_) => Err(ApiError::PreconditionFailed {
                 detail: text!(
                     en: "The resource has changed since you read it (it is now at version {current_version}); read it again and retry.",
@@ -136,6 +158,9 @@ mod tests {
             (Some("\"2\", \"3\""), 3, Some(true), "one of a list"),
             (Some("\"2\""), 3, Some(false), "stale version"),
             (Some("W/\"3\""), 3, Some(false), "weak tags never match If-Match"),
+            (Some("\"3-0a1b2c3d4e5f6071\""), 3, Some(true), "a full tag of the current version"),
+            (Some("\"2-0a1b2c3d4e5f6071\""), 3, Some(false), "a full tag of another version"),
+            (Some("\"33\""), 3, Some(false), "no prefix confusion"),
             (Some("3"), 3, None, "unquoted tag is malformed"),
         ];
         for (header, version, expected, why) in cases {
@@ -158,13 +183,19 @@ mod tests {
 
     #[test]
     fn if_none_match_gives_not_modified() {
+        let (_, tag) = tagged(&Doc(4));
+        assert!(tag.tag().starts_with("4-"), "{tag}");
         let fresh = TestRequest::default()
-            .insert_header((header::IF_NONE_MATCH, "W/\"4\""))
+            .insert_header((header::IF_NONE_MATCH, format!("W/\"{}\"", tag.tag())))
             .to_http_request();
         assert_eq!(one(&fresh, &Doc(4)).status(), 304);
-        let stale = TestRequest::default()
-            .insert_header((header::IF_NONE_MATCH, "\"3\""))
+        let version_only = TestRequest::default()
+            .insert_header((header::IF_NONE_MATCH, "\"4\""))
             .to_http_request();
-        assert_eq!(one(&stale, &Doc(4)).status(), 200);
+        assert_eq!(
+            one(&version_only, &Doc(4)).status(),
+            200,
+            "a read revalidates the whole representation"
+        );
     }
 }

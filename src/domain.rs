@@ -2,12 +2,69 @@
 //!
 //! Stored as their lower_snake_case text, so both databases hold the same values the API shows.
 
-use serde::{Deserialize, Serialize};
+use chrono::NaiveDate;
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::{RefOr, Schema};
 
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::{Noun, capitalize};
 use crate::text;
+
+/// A calendar day as clients write it: exactly `YYYY-MM-DD`. Stricter than chrono's parser
+/// (which takes signed and five-digit years), so every date fits both databases and sorts as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(NaiveDate);
+
+impl Date {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let b = text.as_bytes();
+        let shaped = b.len() == 10
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+        if !shaped {
+            return Err(format!("expected a date written YYYY-MM-DD, got {text:?}"));
+        }
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Date)
+            .map_err(|_| format!("{text} is not a day of the calendar"))
+    }
+}
+
+impl From<Date> for NaiveDate {
+    fn from(date: Date) -> Self {
+        date.0
+    }
+}
+
+impl From<Date> for sea_orm::Value {
+    fn from(date: Date) -> Self {
+        date.0.into()
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Date::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for Date {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .pattern(Some(r"^\d{4}-\d{2}-\d{2}$"))
+            .description(Some("A calendar day, `YYYY-MM-DD`."))
+            .examples([serde_json::json!("2025-03-01")])
+            .into()
+    }
+}
+
+impl ToSchema for Date {}
 
 /// Conversion between a domain enumeration and the text a database column holds.
 pub trait Stored: Sized + std::str::FromStr + AsRef<str> {
@@ -177,6 +234,25 @@ mod tests {
             RegulationStatus::VARIANTS,
             ["draft", "signed", "in_force", "superseded", "terminated"]
         );
+    }
+
+    #[test]
+    fn dates_are_strict() {
+        let cases = [
+            ("2025-03-01", true),
+            ("1945-09-02", true),
+            ("2024-02-29", true),
+            ("2023-02-29", false),
+            ("2025-3-1", false),
+            ("+12025-03-01", false),
+            ("-5000-01-01", false),
+            (" 2025-03-01", false),
+            ("2025-03-01T00:00:00Z", false),
+            ("20250301", false),
+        ];
+        for (text, ok) in cases {
+            assert_eq!(Date::parse(text).is_ok(), ok, "{text}");
+        }
     }
 
     #[test]

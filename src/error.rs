@@ -330,6 +330,12 @@ impl From<DbErr> for ApiError {
                 retry_after_secs: 5,
             };
         }
+        if sql_state(&err).is_some_and(|state| state == "40001" || state == "40P01") {
+            return ApiError::conflict(text!(
+                en: "The request collided with a concurrent change; retry it.",
+                vi: "Yêu cầu trùng với một thay đổi đồng thời; hãy thử lại."
+            ));
+        }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(text!(
                 en: "The request conflicts with an existing record.",
@@ -344,23 +350,37 @@ impl From<DbErr> for ApiError {
     }
 }
 
-/// Whether a database error means "the database cannot be reached right now" rather than a bug.
-fn is_unavailable(err: &DbErr) -> bool {
+/// The database's own error code: SQLSTATE on PostgreSQL, the (extended) result code on SQLite.
+fn sql_state(err: &DbErr) -> Option<String> {
     match err {
-        DbErr::ConnectionAcquire(_) => true,
-        DbErr::Conn(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
-            is_unavailable_sqlx(e)
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            e.as_database_error().and_then(|db| db.code()).map(|code| code.into_owned())
         }
-        _ => false,
+        _ => None,
     }
 }
 
-fn is_unavailable_sqlx(err: &sea_orm::sqlx::Error) -> bool {
+/// Whether a database error means "the database cannot serve right now" (unreachable, pool
+/// exhausted, locked, short of resources, shutting down) rather than a bug; such requests are
+/// worth retrying.
+fn is_unavailable(err: &DbErr) -> bool {
     use sea_orm::sqlx::Error as E;
-    matches!(
-        err,
-        E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed | E::Tls(_) | E::Protocol(_)
-    )
+    let transport = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(
+                e.as_ref(),
+                E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed | E::Tls(_)
+            )
+        }
+        _ => false,
+    };
+    // SQLite: BUSY and LOCKED with their extended codes. PostgreSQL: class 08 (connection
+    // exception), 53 (insufficient resources), 57 (operator intervention, e.g. shutdown).
+    transport
+        || sql_state(err).is_some_and(|code| {
+            matches!(code.as_str(), "5" | "6" | "261" | "262" | "517") || ["08", "53", "57"].iter().any(|class| code.starts_with(class))
+        })
 }
 
 /// The RFC 9457 problem document of every error response.

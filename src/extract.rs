@@ -68,14 +68,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 fn check_content_type(req: &HttpRequest) -> ApiResult<()> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let is_json = essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
-    if is_json {
+    if essence == "application/json" || essence == "application/merge-patch+json" {
         Ok(())
     } else {
         Err(ApiError::UnsupportedMediaType {
             detail: text!(
-                en: "Send the body as JSON with `Content-Type: application/json`.",
-                vi: "Hãy gửi nội dung dạng JSON với `Content-Type: application/json`."
+                en: "Send the body as JSON with `Content-Type: application/json` (or `application/merge-patch+json` for PATCH).",
+                vi: "Hãy gửi nội dung dạng JSON với `Content-Type: application/json` (hoặc `application/merge-patch+json` cho PATCH)."
             ),
         })
     }
@@ -93,8 +92,9 @@ fn check_declared_length(req: &HttpRequest, limit: usize) -> ApiResult<()> {
     }
 }
 
-/// Parses a JSON object strictly: valid JSON, an object at the top, no server-owned members, and
-/// the shape of `T` (which should deny unknown fields). Every failure is a 400 naming the field.
+/// Parses a JSON object strictly: valid JSON, an object at the top, no NUL characters (no
+/// database stores them), no server-owned members, no member given twice, and the shape of `T`
+/// (which should deny unknown fields). Every failure is a 400 naming the field.
 pub fn parse_json_object<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request(text!(
@@ -128,13 +128,43 @@ pub fn parse_json_object<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
             errors: read_only,
         });
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    if let Some(field) = find_nul(&value, String::new()) {
+        return Err(ApiError::bad_field(FieldError::invalid(
+            field,
+            text!(en: "Text must not contain NUL characters.", vi: "Văn bản không được chứa ký tự NUL."),
+        )));
+    }
+    // Typed from the bytes rather than from `value`, so a member given twice is caught.
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let error = serde_field_error(&e.path().to_string(), &e.inner().to_string());
         ApiError::BadRequest {
             detail: body_detail(&error),
             errors: vec![error],
         }
     })
+}
+
+/// The path of the first string (or member name) holding a NUL character.
+fn find_nul(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let at = |path: &str| if path.is_empty() { "body".to_owned() } else { path.to_owned() };
+    match value {
+        Value::String(s) if s.contains('\0') => Some(at(&path)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| find_nul(item, format!("{path}[{i}]"))),
+        Value::Object(members) => members.iter().find_map(|(key, item)| {
+            let path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            if key.contains('\0') {
+                Some(at(&path))
+            } else {
+                find_nul(item, path)
+            }
+        }),
+        _ => None,
+    }
 }
 
 fn body_detail(error: &FieldError) -> Text {
@@ -158,6 +188,14 @@ fn serde_field_error(path: &str, message: &str) -> FieldError {
     if let Some(rest) = message.strip_prefix("missing field ") {
         let field = quoted(rest).map_or_else(|| path.to_owned(), |name| join(&name));
         return FieldError::required(field);
+    }
+    if let Some(rest) = message.strip_prefix("duplicate field ") {
+        let field = quoted(rest).map_or_else(|| path.to_owned(), |name| join(&name));
+        return FieldError::new(
+            field,
+            "duplicate",
+            text!(en: "The member is given more than once.", vi: "Trường được đưa ra nhiều lần."),
+        );
     }
     let field = if path.is_empty() { "body".to_owned() } else { path.to_owned() };
     // serde's messages are precise but English-only; the Vietnamese text carries them as detail.
@@ -213,27 +251,46 @@ impl<F: DeserializeOwned> ListQuery<F> {
             }
         }
         let page = PageRequest::new(path, limit.as_deref(), cursor.as_deref(), &filters)?;
-        let encoded = encode_pairs(&filters);
-        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
-        let filter = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-            let message = e.inner().to_string();
-            let field = e.path().to_string();
-            let error = if field == "." || field.is_empty() {
-                query_error_without_path(&message)
-            } else {
-                serde_field_error(&field, &message)
-            };
-            ApiError::BadRequest {
-                detail: query_detail(&error),
-                errors: vec![error],
-            }
-        })?;
+        let filter = parse_pairs(&filters)?;
         Ok(Self {
             filter,
             page,
             path: path.to_owned(),
             filters,
         })
+    }
+}
+
+/// Deserializes query parameters strictly into `F`; errors name the parameter.
+fn parse_pairs<F: DeserializeOwned>(pairs: &[(String, String)]) -> ApiResult<F> {
+    let encoded = encode_pairs(pairs);
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let message = e.inner().to_string();
+        let field = e.path().to_string();
+        let error = if field == "." || field.is_empty() {
+            query_error_without_path(&message)
+        } else {
+            serde_field_error(&field, &message)
+        };
+        ApiError::BadRequest {
+            detail: query_detail(&error),
+            errors: vec![error],
+        }
+    })
+}
+
+/// The query parameters of a single-resource operation, deserialized strictly into `F`.
+#[derive(Debug)]
+pub struct StrictQuery<F>(pub F);
+
+impl<F: DeserializeOwned> FromRequest for StrictQuery<F> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
+        ready(parse_pairs(&pairs).map(StrictQuery))
     }
 }
 

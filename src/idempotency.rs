@@ -26,7 +26,9 @@ pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 const MAX_KEY_LEN: usize = 200;
 /// A reservation older than this is taken to belong to a request that died, and may be retried.
-const ABANDONED_AFTER_SECS: i64 = 60;
+/// Far longer than any request runs (the database acquire timeout bounds the wait for a
+/// connection; writes are short transactions).
+const ABANDONED_AFTER_SECS: i64 = 300;
 /// Response headers worth replaying.
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
@@ -154,52 +156,65 @@ async fn reserve(p: &Prepared) -> ApiResult<Reservation> {
         .filter(idempotency_keys::Column::CreatedAt.lt(now - p.ttl))
         .exec(&p.db)
         .await?;
-    let pending = idempotency_keys::ActiveModel {
-        scope: Set(p.scope.clone()),
-        key: Set(p.key.clone()),
-        request_hash: Set(p.hash.clone()),
-        status: Set(None),
-        response_headers: Set(None),
-        response_body: Set(None),
-        created_at: Set(now),
-    };
-    match idempotency_keys::Entity::insert(pending).exec_without_returning(&p.db).await {
-        Ok(_) => return Ok(Reservation::Fresh),
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
-        Err(e) => return Err(e.into()),
-    }
-    let existing = idempotency_keys::Entity::find_by_id((p.scope.clone(), p.key.clone()))
-        .one(&p.db)
-        .await?
-        .ok_or_else(|| ApiError::conflict(in_progress()))?;
-    if existing.request_hash != p.hash {
-        return Err(ApiError::IdempotencyKeyReused);
-    }
-    match existing.status {
-        Some(_) => Ok(Reservation::Replay(existing)),
-        None if (now - existing.created_at).num_seconds() > ABANDONED_AFTER_SECS => {
-            idempotency_keys::Entity::update_many()
-                .col_expr(idempotency_keys::Column::CreatedAt, sea_orm::sea_query::Expr::val(now))
-                .filter(idempotency_keys::Column::Scope.eq(p.scope.clone()))
-                .filter(idempotency_keys::Column::Key.eq(p.key.clone()))
-                .filter(idempotency_keys::Column::CreatedAt.eq(existing.created_at))
-                .exec(&p.db)
-                .await?;
-            Ok(Reservation::Fresh)
+    // Two rounds: a reservation found taken may vanish (released by a failed request) before
+    // it can be read, and is then tried once more.
+    for _ in 0..2 {
+        let pending = idempotency_keys::ActiveModel {
+            scope: Set(p.scope.clone()),
+            key: Set(p.key.clone()),
+            request_hash: Set(p.hash.clone()),
+            status: Set(None),
+            response_headers: Set(None),
+            response_body: Set(None),
+            created_at: Set(now),
+        };
+        match idempotency_keys::Entity::insert(pending).exec_without_returning(&p.db).await {
+            Ok(_) => return Ok(Reservation::Fresh),
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
+            Err(e) => return Err(e.into()),
         }
-        None => Err(ApiError::Conflict {
-            code: "idempotency_in_progress",
-            detail: in_progress(),
-            errors: Vec::new(),
-        }),
+        let Some(existing) = idempotency_keys::Entity::find_by_id((p.scope.clone(), p.key.clone()))
+            .one(&p.db)
+            .await?
+        else {
+            continue;
+        };
+        if existing.request_hash != p.hash {
+            return Err(ApiError::IdempotencyKeyReused);
+        }
+        if existing.status.is_some() {
+            return Ok(Reservation::Replay(existing));
+        }
+        if (now - existing.created_at).num_seconds() <= ABANDONED_AFTER_SECS {
+            return Err(in_progress());
+        }
+        // Take the abandoned reservation over; of several retries racing for it, one wins.
+        let taken = idempotency_keys::Entity::update_many()
+            .col_expr(idempotency_keys::Column::CreatedAt, sea_orm::sea_query::Expr::val(now))
+            .filter(idempotency_keys::Column::Scope.eq(p.scope.clone()))
+            .filter(idempotency_keys::Column::Key.eq(p.key.clone()))
+            .filter(idempotency_keys::Column::CreatedAt.eq(existing.created_at))
+            .filter(idempotency_keys::Column::Status.is_null())
+            .exec(&p.db)
+            .await?;
+        return if taken.rows_affected == 1 {
+            Ok(Reservation::Fresh)
+        } else {
+            Err(in_progress())
+        };
     }
+    Err(in_progress())
 }
 
-fn in_progress() -> crate::i18n::Text {
-    text!(
-        en: "A request with this Idempotency-Key is still being processed; retry shortly.",
-        vi: "Một yêu cầu với Idempotency-Key này vẫn đang được xử lý; hãy thử lại sau giây lát."
-    )
+fn in_progress() -> ApiError {
+    ApiError::Conflict {
+        code: "idempotency_in_progress",
+        detail: text!(
+            en: "A request with this Idempotency-Key is still being processed; retry shortly.",
+            vi: "Một yêu cầu với Idempotency-Key này vẫn đang được xử lý; hãy thử lại sau giây lát."
+        ),
+        errors: Vec::new(),
+    }
 }
 
 async fn release(p: &Prepared) -> ApiResult<()> {

@@ -6,23 +6,25 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
+use actix_web::web::Data;
 use actix_web::{HttpMessage, HttpResponse};
 use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::context::RequestContext;
-use crate::error::{ApiError, PROBLEM_JSON};
+use crate::error::{ApiError, ApiResult, FieldError, PROBLEM_JSON};
 use crate::i18n::Lang;
+use crate::text;
 
 /// Header carrying the request id, both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Assigns the request id and language, logs the request, and renders all errors as problem+json.
 pub async fn request_context(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let request_id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
@@ -36,15 +38,26 @@ pub async fn request_context(
     let method = req.method().clone();
     let path = req.path().to_owned();
     let started = Instant::now();
+    // HEAD is answered like GET, without the body.
+    let head = method == Method::HEAD;
+    if head {
+        req.head_mut().method = Method::GET;
+    }
 
-    let outcome = AssertUnwindSafe(next.call(req)).catch_unwind().instrument(span.clone()).await;
-    let failure = match outcome {
-        Ok(Ok(res)) => Ok(res.map_body(|_, body| body.boxed())),
-        Ok(Err(err)) => Err(err
-            .as_error::<ApiError>()
-            .cloned()
-            .unwrap_or_else(|| ApiError::Status(err.as_response_error().status_code()))),
-        Err(panic) => Err(ApiError::internal(format!("panic: {}", panic_message(&panic)))),
+    let precheck = match req.app_data::<Data<RouteTable>>() {
+        Some(table) => table.check_query(req.path(), req.method(), req.query_string()),
+        None => Ok(()),
+    };
+    let failure = match precheck {
+        Err(e) => Ok(req.into_response(span.in_scope(|| finish_error(&e, lang, &request_id, &path)))),
+        Ok(()) => match AssertUnwindSafe(next.call(req)).catch_unwind().instrument(span.clone()).await {
+            Ok(Ok(res)) => Ok(res.map_body(|_, body| body.boxed())),
+            Ok(Err(err)) => Err(err
+                .as_error::<ApiError>()
+                .cloned()
+                .unwrap_or_else(|| ApiError::Status(err.as_response_error().status_code()))),
+            Err(panic) => Err(ApiError::internal(format!("panic: {}", panic_message(&panic)))),
+        },
     };
     let log = |status: StatusCode| {
         let elapsed_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
@@ -76,6 +89,9 @@ pub async fn request_context(
     }
 
     log(response.status());
+    if head {
+        response = response.map_body(|_, _| BoxBody::new(()));
+    }
     Ok(response)
 }
 
@@ -175,15 +191,26 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-/// The documented paths and their methods, to tell "no such path" (404) from "no such method on
-/// this path" (405). Built from the generated OpenAPI document, so it follows the routes.
+/// The documented operations: each path template with its methods and the query parameters
+/// each method takes. Built from the generated OpenAPI document, so it follows the routes; it
+/// tells "no such path" (404) from "no such method here" (405) and rejects stray parameters.
 #[derive(Debug, Clone, Default)]
 pub struct RouteTable {
-    routes: Vec<(Vec<Option<String>>, Vec<String>)>,
+    routes: Vec<Route>,
+}
+
+#[derive(Debug, Clone)]
+struct Route {
+    /// Literal segments, or `None` for a `{parameter}`.
+    segments: Vec<Option<String>>,
+    /// Methods with the names of their query parameters.
+    operations: Vec<(Method, Vec<String>)>,
 }
 
 impl RouteTable {
     pub fn from_openapi(api: &utoipa::openapi::OpenApi) -> Self {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::path::ParameterIn;
         let routes = api
             .paths
             .paths
@@ -191,36 +218,81 @@ impl RouteTable {
             .map(|(path, item)| {
                 let segments = path.split('/').map(|s| (!s.starts_with('{')).then(|| s.to_owned())).collect();
                 let operations = [
-                    ("GET", item.get.is_some()),
-                    ("POST", item.post.is_some()),
-                    ("PUT", item.put.is_some()),
-                    ("PATCH", item.patch.is_some()),
-                    ("DELETE", item.delete.is_some()),
-                ];
-                let methods = operations
-                    .iter()
-                    .filter(|(_, present)| *present)
-                    .map(|(m, _)| (*m).to_owned())
-                    .collect();
-                (segments, methods)
+                    (Method::GET, &item.get),
+                    (Method::POST, &item.post),
+                    (Method::PUT, &item.put),
+                    (Method::PATCH, &item.patch),
+                    (Method::DELETE, &item.delete),
+                ]
+                .into_iter()
+                .filter_map(|(method, op)| {
+                    let query = op
+                        .as_ref()?
+                        .parameters
+                        .iter()
+                        .flatten()
+                        .filter_map(|p| match p {
+                            RefOr::T(p) if p.parameter_in == ParameterIn::Query => Some(p.name.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    Some((method, query))
+                })
+                .collect();
+                Route { segments, operations }
             })
             .collect();
         Self { routes }
     }
 
-    /// The methods a documented path template matching `path` supports.
-    fn allowed(&self, path: &str) -> Option<&[String]> {
+    fn route(&self, path: &str) -> Option<&Route> {
         let segments: Vec<&str> = path.split('/').collect();
-        self.routes
-            .iter()
-            .find(|(template, _)| {
-                template.len() == segments.len()
-                    && template
-                        .iter()
-                        .zip(&segments)
-                        .all(|(t, s)| t.as_deref().map_or(!s.is_empty(), |t| t == *s))
-            })
-            .map(|(_, methods)| methods.as_slice())
+        self.routes.iter().find(|route| {
+            route.segments.len() == segments.len()
+                && route
+                    .segments
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t.as_deref().map_or(!s.is_empty(), |t| t == *s))
+        })
+    }
+
+    /// The methods a documented path template matching `path` supports (HEAD wherever GET is).
+    fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let route = self.route(path)?;
+        let mut methods: Vec<String> = route.operations.iter().map(|(m, _)| m.to_string()).collect();
+        if route.operations.iter().any(|(m, _)| *m == Method::GET) {
+            methods.insert(1, Method::HEAD.to_string());
+        }
+        Some(methods)
+    }
+
+    /// Refuses query parameters the operation does not take, and values holding control
+    /// characters, naming the parameter.
+    fn check_query(&self, path: &str, method: &Method, query: &str) -> ApiResult<()> {
+        let Some((_, known)) = self.route(path).and_then(|r| r.operations.iter().find(|(m, _)| m == method)) else {
+            return Ok(());
+        };
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            if !known.iter().any(|k| *k == name) {
+                let expected = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
+                return Err(ApiError::bad_field(FieldError::new(
+                    name.into_owned(),
+                    "unknown_field",
+                    text!(
+                        en: "This operation takes no such parameter; it takes: {expected}.",
+                        vi: "Thao tác này không có tham số này; các tham số hợp lệ: {expected}."
+                    ),
+                )));
+            }
+            if value.chars().any(char::is_control) {
+                return Err(ApiError::bad_field(FieldError::invalid(
+                    name.into_owned(),
+                    text!(en: "Must not contain control characters.", vi: "Không được chứa ký tự điều khiển."),
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -228,7 +300,7 @@ impl RouteTable {
 /// 404 otherwise.
 pub async fn no_route(req: actix_web::HttpRequest, table: Option<actix_web::web::Data<RouteTable>>) -> Result<HttpResponse, ApiError> {
     match table.as_ref().and_then(|t| t.allowed(req.path())) {
-        Some(allowed) => Err(ApiError::MethodNotAllowed { allowed: allowed.to_vec() }),
+        Some(allowed) => Err(ApiError::MethodNotAllowed { allowed }),
         None => Err(ApiError::Status(StatusCode::NOT_FOUND)),
     }
 }

@@ -20,7 +20,7 @@ Conventions: errors are `application/problem+json` (RFC 9457) with a stable `cod
 `errors`; send `Accept-Language: vi` for Vietnamese texts. Lists take `limit` (1–500) and an \
 opaque `cursor`, and answer `{\"items\": [...], \"next_cursor\": ...}` with a `Link: rel=\"next\"` \
 header. `q` searches ignore case and Vietnamese diacritics. Single resources carry an `ETag` from \
-their `version`; `If-None-Match` gives 304 and `If-Match` guards writes (412 on mismatch). PATCH \
+their `version` and a digest of the representation; `If-None-Match` gives 304 and `If-Match` (the tag, or just `\"<version>\"`) guards writes (412 on mismatch). PATCH \
 takes a JSON Merge Patch. POST honours `Idempotency-Key`. DELETE is a soft delete. Dates are \
 `YYYY-MM-DD`; validity periods are half-open (`valid_to`, `left_on` and `effective_to` are the \
 first day no longer covered).",
@@ -125,7 +125,10 @@ const PROBLEMS: &[(&str, &str)] = &[
 ];
 
 const RESPONSE_HEADERS: &[(&str, &str)] = &[
-    ("ETag", "Strong entity tag of the resource's `version`, e.g. `\"3\"`."),
+    (
+        "ETag",
+        "Strong entity tag: the resource's `version` and a digest of this representation, e.g. `\"3-9f2c4e1a0b7d5c36\"`. `If-Match` takes it, or just the version (`\"3\"`).",
+    ),
     ("Location", "Path of the created resource."),
     ("Link", "`<…>; rel=\"next\"` pointing at the next page, when there is one."),
 ];

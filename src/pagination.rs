@@ -5,7 +5,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::NaiveDate;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select, Value,
 };
@@ -41,20 +40,14 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// How a sort key is typed, so cursor values round-trip faithfully.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
-    Text,
-    Date,
-}
-
-/// One allowlisted sort order of a list: an optional key column (ties, and lists sorted by
-/// creation, fall back to the time-ordered UUID v7 `id`) and its direction.
+/// One allowlisted sort order of a list: an optional key column, and its direction. Ties, and
+/// lists sorted by creation, fall back to the time-ordered UUID v7 `id`. Key columns are
+/// non-null text compared byte by byte on every database (the `sort_key` and `code` columns).
 #[derive(Debug, Clone, Copy)]
 pub struct SortKey<C> {
     /// The name clients pass in `sort=`, e.g. `-name`.
     pub name: &'static str,
-    pub column: Option<(C, KeyKind)>,
+    pub column: Option<C>,
     pub descending: bool,
 }
 
@@ -154,19 +147,11 @@ fn encode_cursor(cursor: &Cursor) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(cursor).unwrap_or_default())
 }
 
-fn key_value(kind: KeyKind, raw: Option<&str>) -> ApiResult<Value> {
-    let raw = raw.ok_or_else(invalid_cursor)?;
-    Ok(match kind {
-        KeyKind::Text => Value::String(Some(raw.to_owned())),
-        KeyKind::Date => Value::ChronoDate(Some(raw.parse::<NaiveDate>().map_err(|_| invalid_cursor())?)),
-    })
-}
-
-fn key_text(value: Value) -> Option<String> {
-    match value {
-        Value::String(Some(s)) => Some(s),
-        Value::ChronoDate(Some(d)) => Some(d.to_string()),
-        _ => None,
+/// The sort key a cursor carries; it came from a stored key, so it holds no control characters.
+fn key_value(raw: Option<&str>) -> ApiResult<Value> {
+    match raw {
+        Some(key) if !key.chars().any(char::is_control) => Ok(Value::String(Some(key.to_owned()))),
+        _ => Err(invalid_cursor()),
     }
 }
 
@@ -193,8 +178,8 @@ where
         let after_id = if key.descending { id.lt(cursor.i) } else { id.gt(cursor.i) };
         let condition = match key.column {
             None => Condition::all().add(after_id),
-            Some((column, kind)) => {
-                let value = key_value(kind, cursor.k.as_deref())?;
+            Some(column) => {
+                let value = key_value(cursor.k.as_deref())?;
                 let after_key = if key.descending {
                     column.lt(value.clone())
                 } else {
@@ -207,25 +192,29 @@ where
         };
         select = select.filter(condition);
     }
-    if let Some((column, _)) = key.column {
+    if let Some(column) = key.column {
         select = select.order_by(column, order.clone());
     }
     let mut rows = select.order_by(id, order).limit(page.limit + 1).all(db).await?;
 
     let next = if rows.len() as u64 > page.limit {
         rows.truncate(page.limit as usize);
-        rows.last().map(|last| {
-            let i = match last.get(id) {
-                Value::Uuid(Some(u)) => u,
-                _ => Uuid::nil(),
+        // Ids are UUIDs and sort keys non-null text, so every row yields a cursor.
+        rows.last().and_then(|last| {
+            let Value::Uuid(Some(i)) = last.get(id) else {
+                return None;
             };
-            let k = key.column.and_then(|(column, _)| key_text(last.get(column)));
-            encode_cursor(&Cursor {
+            let k = match key.column.map(|column| last.get(column)) {
+                None => None,
+                Some(Value::String(Some(k))) => Some(k),
+                Some(_) => return None,
+            };
+            Some(encode_cursor(&Cursor {
                 s: key.name.to_owned(),
                 k,
                 i,
                 f: page.fingerprint.clone(),
-            })
+            }))
         })
     } else {
         None
@@ -234,7 +223,8 @@ where
 }
 
 /// Declares a resource's `sort=` enumeration: the first order listed is the default; each order
-/// names its key column (`None` sorts by creation, through the time-ordered id).
+/// names its key column (`None` sorts by creation, through the time-ordered id). Its OpenAPI
+/// schema lists the same names the parser takes.
 #[macro_export]
 macro_rules! sort_order {
     (
@@ -244,7 +234,7 @@ macro_rules! sort_order {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
         pub enum $name {
             #[default]
             #[serde(rename = $first_key)]
@@ -274,7 +264,26 @@ macro_rules! sort_order {
                 }
             }
         }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::pagination::sort_schema(&[$first_key, $first_desc_key $(, $asc_key, $desc_key)*])
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     };
+}
+
+/// The schema of a `sort=` parameter: one of `names`, the first being the default.
+pub fn sort_schema(names: &[&str]) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(names.iter().copied()))
+        .default(names.first().map(|n| serde_json::json!(n)))
+        .description(Some("The order of the list; `-` reverses it. Ties are broken by creation order."))
+        .into()
 }
 
 #[cfg(test)]

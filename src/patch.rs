@@ -25,6 +25,15 @@ impl<T> Patch<T> {
         matches!(self, Patch::Absent)
     }
 
+    /// Converts the value, keeping absence and `null`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {
+        match self {
+            Patch::Absent => Patch::Absent,
+            Patch::Null => Patch::Null,
+            Patch::Value(v) => Patch::Value(f(v)),
+        }
+    }
+
     /// Applies the member to a field that may be null.
     pub fn apply_to(self, target: &mut Option<T>) {
         match self {

@@ -52,6 +52,11 @@ pub fn search_text<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     format!(" {} ", folded.join(" "))
 }
 
+/// The key a record sorts by "name": its folded primary text, so "Đông Anh" sorts among the d's.
+pub fn sort_key(text: &str) -> String {
+    fold(text)
+}
+
 /// The words of a query after folding; empty when the query holds nothing searchable.
 pub fn terms(q: &str) -> Vec<String> {
     fold(q).split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect()

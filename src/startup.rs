@@ -64,7 +64,6 @@ pub fn build_app(
         .app_data(web::Data::new(BodyLimit(limits.body_bytes)))
         .app_data(web::Data::new(IdempotencyTtl(limits.idempotency_ttl)))
         .app_data(routes::path_config())
-        .app_data(routes::query_config())
         .service(scope::scope("/api/v1").configure(routes::api))
         .configure(routes::health::configure)
         .split_for_parts();
@@ -75,6 +74,30 @@ pub fn build_app(
         .default_service(web::to(crate::middleware::no_route))
         .wrap(middleware::from_fn(idempotency::idempotency))
         .wrap(middleware::from_fn(crate::middleware::request_context))
+}
+
+/// Waits for SIGTERM or SIGINT (Ctrl-C); both stop the server gracefully. (Left to actix, SIGINT
+/// would stop it at once.)
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            },
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+                "Ctrl-C"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
 }
 
 /// A running server and the port it listens on.
@@ -111,9 +134,16 @@ impl Application {
         let server = HttpServer::new(move || build_app(db.clone(), limits, api.clone()))
             .workers(workers)
             .shutdown_timeout(shutdown_timeout)
+            .disable_signals()
             .listen(listener)
             .map_err(|e| format!("cannot start the HTTP server: {e}"))?
             .run();
+        let handle = server.handle();
+        actix_web::rt::spawn(async move {
+            let signal = shutdown_signal().await;
+            tracing::info!(signal, "stopping: no new connections; in-flight requests may finish");
+            handle.stop(true).await;
+        });
         Ok(Self { server, port })
     }
 
@@ -126,7 +156,7 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish within the grace period.
+    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish within the grace period.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::text;
 
 /// Accumulates field errors while a request is checked.
 #[derive(Debug, Default)]
@@ -23,24 +24,34 @@ impl Validator {
         !self.errors.is_empty()
     }
 
-    /// A required text: trimmed, not blank, at most `max` characters.
+    /// A required text: trimmed, not blank, at most `max` characters, no control characters
+    /// but line breaks and tabs.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
         let trimmed = value.trim();
         if trimmed.is_empty() {
             self.push(FieldError::blank(field));
-        } else if trimmed.chars().count() > max {
-            self.push(FieldError::too_long(field, max));
+        } else {
+            self.check_text(field, trimmed, max);
         }
         trimmed.to_owned()
     }
 
-    /// An optional text: trimmed; blank becomes absent; at most `max` characters.
+    /// An optional text: trimmed; blank becomes absent; otherwise as [`Validator::text`].
     pub fn opt_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
         let trimmed = value.map(str::trim).filter(|v| !v.is_empty())?;
-        if trimmed.chars().count() > max {
-            self.push(FieldError::too_long(field, max));
-        }
+        self.check_text(field, trimmed, max);
         Some(trimmed.to_owned())
+    }
+
+    fn check_text(&mut self, field: &str, text: &str, max: usize) {
+        if text.chars().count() > max {
+            self.push(FieldError::too_long(field, max));
+        } else if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            self.push(FieldError::invalid(
+                field,
+                text!(en: "Must not contain control characters.", vi: "Không được chứa ký tự điều khiển."),
+            ));
+        }
     }
 
     /// An integer within `min..=max`.
@@ -48,6 +59,18 @@ impl Validator {
         if !(min..=max).contains(&value) {
             self.push(FieldError::out_of_range(field, min, max));
         }
+    }
+
+    /// A list of at most `max` items; returns whether it is short enough to check item by item.
+    pub fn max_items(&mut self, field: &str, len: usize, max: usize) -> bool {
+        if len > max {
+            self.push(FieldError::new(
+                field,
+                "too_many",
+                text!(en: "At most {max} items.", vi: "Tối đa {max} mục."),
+            ));
+        }
+        len <= max
     }
 
     /// Two ends of a half-open period: when both are given, `end` must be after `start`.

@@ -17,6 +17,7 @@ pub struct Model {
     pub reporting_sla_hours: Option<i32>,
     #[sea_orm(column_type = "Text")]
     pub search_text: String,
+    pub sort_key: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

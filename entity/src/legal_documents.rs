@@ -14,6 +14,7 @@ pub struct Model {
     pub title: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub search_text: String,
+    pub sort_key: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

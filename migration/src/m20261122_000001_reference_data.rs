@@ -25,8 +25,10 @@ fn sort_text(backend: DbBackend, column: impl IntoIden, len: Option<u32>) -> Col
     def
 }
 
+/// Search and sort columns, timestamps, version and the soft-delete mark.
 fn bookkeeping(backend: DbBackend, t: &mut TableCreateStatement) -> &mut TableCreateStatement {
-    t.col(sort_text(backend, Common::SearchText, None))
+    t.col(text(Common::SearchText))
+        .col(sort_text(backend, Common::SortKey, Some(1000)))
         .col(timestamp_with_time_zone(Common::CreatedAt))
         .col(timestamp_with_time_zone(Common::UpdatedAt))
         .col(integer(Common::Version))
@@ -62,10 +64,10 @@ impl MigrationTrait for Migration {
                     .to(Areas::Table, Areas::Id),
             );
         m.create_table(bookkeeping(backend, &mut areas).to_owned()).await?;
-        m.create_index(index("ix_areas_level_code", Areas::Table, &["level", "code"]))
-            .await?;
+        m.create_index(index("ix_areas_code", Areas::Table, &["code", "id"])).await?;
         m.create_index(index("ix_areas_parent", Areas::Table, &["parent_id"])).await?;
-        m.create_index(index("ix_areas_name", Areas::Table, &["name", "id"])).await?;
+        m.create_index(index("ix_areas_sort_key", Areas::Table, &["sort_key", "id"]))
+            .await?;
 
         let mut units = resource(Units::Table, Units::Id);
         units
@@ -91,7 +93,8 @@ impl MigrationTrait for Migration {
         m.create_table(bookkeeping(backend, &mut units).to_owned()).await?;
         m.create_index(index("ix_units_parent", Units::Table, &["parent_id"])).await?;
         m.create_index(index("ix_units_area", Units::Table, &["area_id"])).await?;
-        m.create_index(index("ix_units_name", Units::Table, &["name", "id"])).await?;
+        m.create_index(index("ix_units_sort_key", Units::Table, &["sort_key", "id"]))
+            .await?;
 
         let mut docs = resource(LegalDocuments::Table, LegalDocuments::Id);
         docs.col(string_len(LegalDocuments::Number, 100))
@@ -100,7 +103,7 @@ impl MigrationTrait for Migration {
             .col(date_null(LegalDocuments::IssuedOn))
             .col(string_len_null(LegalDocuments::Title, 1000));
         m.create_table(bookkeeping(backend, &mut docs).to_owned()).await?;
-        m.create_index(index("ix_legal_documents_number", LegalDocuments::Table, &["number", "id"]))
+        m.create_index(index("ix_legal_documents_sort_key", LegalDocuments::Table, &["sort_key", "id"]))
             .await?;
 
         let mut clusters = resource(Clusters::Table, Clusters::Id);
@@ -113,7 +116,8 @@ impl MigrationTrait for Migration {
             .col(text_null(Clusters::Description))
             .col(integer_null(Clusters::ReportingSlaHours));
         m.create_table(bookkeeping(backend, &mut clusters).to_owned()).await?;
-        m.create_index(index("ix_clusters_name", Clusters::Table, &["name", "id"])).await?;
+        m.create_index(index("ix_clusters_sort_key", Clusters::Table, &["sort_key", "id"]))
+            .await?;
 
         m.create_table(
             resource(ClusterMembers::Table, ClusterMembers::Id)
@@ -173,7 +177,7 @@ impl MigrationTrait for Migration {
         m.create_table(bookkeeping(backend, &mut regulations).to_owned()).await?;
         m.create_index(index("ix_regulations_cluster", Regulations::Table, &["cluster_id"]))
             .await?;
-        m.create_index(index("ix_regulations_title", Regulations::Table, &["title", "id"]))
+        m.create_index(index("ix_regulations_sort_key", Regulations::Table, &["sort_key", "id"]))
             .await?;
 
         m.create_table(
@@ -291,6 +295,7 @@ impl MigrationTrait for Migration {
 #[derive(DeriveIden)]
 enum Common {
     SearchText,
+    SortKey,
     CreatedAt,
     UpdatedAt,
     Version,

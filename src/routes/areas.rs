@@ -1,7 +1,6 @@
 //! `/areas`: administrative areas with their official GSO codes.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::NaiveDate;
 use entity::areas;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
@@ -10,10 +9,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::conditional::{self, Precondition};
-use crate::domain::AreaLevel;
+use crate::domain::{AreaLevel, Date};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, ListQuery};
-use crate::pagination::{KeyKind, Page, PageParams};
+use crate::pagination::{Page, PageParams};
 use crate::patch::Patch;
 use crate::services::{areas as service, common};
 use crate::sort_order;
@@ -23,8 +22,8 @@ sort_order! {
     /// Sort order of areas: by GSO code, by name (ignoring case and diacritics), or by creation;
     /// a leading `-` reverses it.
     AreaSort for areas::Column {
-        Code = "code", CodeDesc = "-code" => Some((areas::Column::Code, KeyKind::Text)),
-        Name = "name", NameDesc = "-name" => Some((areas::Column::SearchText, KeyKind::Text)),
+        Code = "code", CodeDesc = "-code" => Some(areas::Column::Code),
+        Name = "name", NameDesc = "-name" => Some(areas::Column::SortKey),
         CreatedAt = "created_at", CreatedAtDesc = "-created_at" => None,
     }
 }
@@ -45,7 +44,7 @@ pub struct AreaListParams {
     #[param(example = "018")]
     pub code: Option<String>,
     /// Only areas that existed in this form on this day.
-    pub active_on: Option<NaiveDate>,
+    pub active_on: Option<Date>,
     /// Sort order (default `code`).
     #[serde(default)]
     #[param(inline)]
@@ -68,11 +67,11 @@ pub struct CreateAreaRequest {
     pub parent_id: Option<Uuid>,
     /// First day the area existed in this form, if known.
     #[serde(default)]
-    pub valid_from: Option<NaiveDate>,
+    pub valid_from: Option<Date>,
     /// First day it no longer existed in this form; must be after `valid_from`.
     #[serde(default)]
     #[schema(example = "2025-07-01")]
-    pub valid_to: Option<NaiveDate>,
+    pub valid_to: Option<Date>,
     /// The area that replaced this one.
     #[serde(default)]
     pub successor_id: Option<Uuid>,
@@ -95,11 +94,11 @@ pub struct UpdateAreaRequest {
     #[schema(value_type = Option<Uuid>)]
     pub parent_id: Patch<Uuid>,
     #[serde(default)]
-    #[schema(value_type = Option<NaiveDate>)]
-    pub valid_from: Patch<NaiveDate>,
+    #[schema(value_type = Option<Date>)]
+    pub valid_from: Patch<Date>,
     #[serde(default)]
-    #[schema(value_type = Option<NaiveDate>)]
-    pub valid_to: Patch<NaiveDate>,
+    #[schema(value_type = Option<Date>)]
+    pub valid_to: Patch<Date>,
     #[serde(default)]
     #[schema(value_type = Option<Uuid>)]
     pub successor_id: Patch<Uuid>,

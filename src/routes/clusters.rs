@@ -1,7 +1,6 @@
 //! `/clusters`: coordination relationships of two or more units.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::NaiveDate;
 use entity::clusters;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
@@ -11,10 +10,10 @@ use uuid::Uuid;
 
 use super::memberships::CreateMemberRequest;
 use crate::conditional::{self, Precondition};
-use crate::domain::{Classification, ClusterKind, ClusterStatus};
+use crate::domain::{Classification, ClusterKind, ClusterStatus, Date};
 use crate::error::ApiResult;
-use crate::extract::{JsonBody, ListQuery};
-use crate::pagination::{KeyKind, Page, PageParams};
+use crate::extract::{JsonBody, ListQuery, StrictQuery};
+use crate::pagination::{Page, PageParams};
 use crate::patch::Patch;
 use crate::services::{clusters as service, common};
 use crate::sort_order;
@@ -24,7 +23,7 @@ sort_order! {
     /// Sort order of clusters: by name (ignoring case and diacritics) or by creation; a leading
     /// `-` reverses it.
     ClusterSort for clusters::Column {
-        Name = "name", NameDesc = "-name" => Some((clusters::Column::SearchText, KeyKind::Text)),
+        Name = "name", NameDesc = "-name" => Some(clusters::Column::SortKey),
         CreatedAt = "created_at", CreatedAtDesc = "-created_at" => None,
     }
 }
@@ -58,7 +57,7 @@ pub struct ClusterReadParams {
     /// Show the membership of this day only. Without it, every membership is listed with its
     /// `joined_on` and `left_on`.
     #[param(example = "2024-06-16")]
-    pub as_of: Option<NaiveDate>,
+    pub as_of: Option<Date>,
 }
 
 /// A new cluster, optionally with its first members.
@@ -77,7 +76,7 @@ pub struct CreateClusterRequest {
     #[serde(default)]
     pub classification: Option<Classification>,
     #[serde(default)]
-    pub established_on: Option<NaiveDate>,
+    pub established_on: Option<Date>,
     /// At most 4000 characters.
     #[serde(default)]
     pub description: Option<String>,
@@ -109,8 +108,8 @@ pub struct UpdateClusterRequest {
     #[schema(value_type = Classification)]
     pub classification: Patch<Classification>,
     #[serde(default)]
-    #[schema(value_type = Option<NaiveDate>)]
-    pub established_on: Patch<NaiveDate>,
+    #[schema(value_type = Option<Date>)]
+    pub established_on: Patch<Date>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub description: Patch<String>,
@@ -145,10 +144,10 @@ pub async fn get_cluster(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
-    params: web::Query<ClusterReadParams>,
+    params: StrictQuery<ClusterReadParams>,
 ) -> ApiResult<HttpResponse> {
     let model = common::find_live::<clusters::Entity, _>(db.get_ref(), id.into_inner()).await?;
-    let cluster = service::view(db.get_ref(), model, params.as_of).await?;
+    let cluster = service::view(db.get_ref(), model, params.0.as_of.map(Into::into)).await?;
     Ok(conditional::one(&req, &cluster))
 }
 

@@ -1,7 +1,6 @@
 //! `/legal-documents`: the legal basis of coordination.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::NaiveDate;
 use entity::legal_documents;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
@@ -10,10 +9,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::conditional::{self, Precondition};
-use crate::domain::LegalDocumentKind;
+use crate::domain::{Date, LegalDocumentKind};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, ListQuery};
-use crate::pagination::{KeyKind, Page, PageParams};
+use crate::pagination::{Page, PageParams};
 use crate::patch::Patch;
 use crate::services::{common, legal_documents as service};
 use crate::sort_order;
@@ -23,7 +22,7 @@ sort_order! {
     /// Sort order of legal documents: by number (ignoring case and diacritics) or by creation; a
     /// leading `-` reverses it.
     LegalDocumentSort for legal_documents::Column {
-        Number = "number", NumberDesc = "-number" => Some((legal_documents::Column::SearchText, KeyKind::Text)),
+        Number = "number", NumberDesc = "-number" => Some(legal_documents::Column::SortKey),
         CreatedAt = "created_at", CreatedAtDesc = "-created_at" => None,
     }
 }
@@ -39,9 +38,9 @@ pub struct LegalDocumentListParams {
     /// Only documents of this kind.
     pub kind: Option<LegalDocumentKind>,
     /// Only documents issued on or after this day.
-    pub issued_from: Option<NaiveDate>,
+    pub issued_from: Option<Date>,
     /// Only documents issued before this day.
-    pub issued_before: Option<NaiveDate>,
+    pub issued_before: Option<Date>,
     /// Sort order (default `number`).
     #[serde(default)]
     #[param(inline)]
@@ -63,7 +62,7 @@ pub struct CreateLegalDocumentRequest {
     /// The date of issue; not in the future.
     #[serde(default)]
     #[schema(example = "2019-09-05")]
-    pub issued_on: Option<NaiveDate>,
+    pub issued_on: Option<Date>,
     /// The title, at most 1000 characters.
     #[serde(default)]
     pub title: Option<String>,
@@ -83,8 +82,8 @@ pub struct UpdateLegalDocumentRequest {
     #[schema(value_type = Option<String>)]
     pub issuer: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<NaiveDate>)]
-    pub issued_on: Patch<NaiveDate>,
+    #[schema(value_type = Option<Date>)]
+    pub issued_on: Patch<Date>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub title: Patch<String>,

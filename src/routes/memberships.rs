@@ -1,7 +1,6 @@
 //! `/clusters/{id}/members`: which units belong to a cluster, in which role, over which period.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::NaiveDate;
 use entity::{cluster_members, clusters};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
@@ -10,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::conditional::{self, Precondition};
-use crate::domain::MemberRole;
+use crate::domain::{Date, MemberRole};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, ListQuery};
 use crate::pagination::{Page, PageParams};
@@ -32,7 +31,7 @@ sort_order! {
 #[into_params(parameter_in = Query)]
 pub struct MemberListParams {
     /// Only memberships current on this day.
-    pub active_on: Option<NaiveDate>,
+    pub active_on: Option<Date>,
     pub role: Option<MemberRole>,
     /// Sort order (default `created_at`).
     #[serde(default)]
@@ -50,10 +49,10 @@ pub struct CreateMemberRequest {
     pub role: Option<MemberRole>,
     /// The day the unit joined, if known.
     #[serde(default)]
-    pub joined_on: Option<NaiveDate>,
+    pub joined_on: Option<Date>,
     /// The first day the unit is no longer a member; must be after `joined_on`.
     #[serde(default)]
-    pub left_on: Option<NaiveDate>,
+    pub left_on: Option<Date>,
 }
 
 /// Changes to a membership as a JSON Merge Patch. The unit cannot change: end this membership
@@ -65,11 +64,11 @@ pub struct UpdateMemberRequest {
     #[schema(value_type = MemberRole)]
     pub role: Patch<MemberRole>,
     #[serde(default)]
-    #[schema(value_type = Option<NaiveDate>)]
-    pub joined_on: Patch<NaiveDate>,
+    #[schema(value_type = Option<Date>)]
+    pub joined_on: Patch<Date>,
     #[serde(default)]
-    #[schema(value_type = Option<NaiveDate>)]
-    pub left_on: Patch<NaiveDate>,
+    #[schema(value_type = Option<Date>)]
+    pub left_on: Patch<Date>,
 }
 
 const CLUSTER_ID: &str = "The cluster's id.";

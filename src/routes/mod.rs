@@ -25,17 +25,6 @@ pub fn api(cfg: &mut ServiceConfig) {
         .configure(regulations::configure);
 }
 
-/// Malformed query parameters of single-resource reads answer 400 naming the problem.
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req| {
-        ApiError::bad_field(FieldError::invalid(
-            "query",
-            text!(en: "The query string is invalid: {err}.", vi: "Chuỗi truy vấn không hợp lệ: {err}."),
-        ))
-        .into()
-    })
-}
-
 /// Malformed path parameters (such as an id that is not a UUID) answer 400 naming the parameter.
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err, _req| {

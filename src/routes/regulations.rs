@@ -1,7 +1,6 @@
 //! `/regulations` and `/clusters/{id}/regulations`: the coordination regulations clusters sign.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::NaiveDate;
 use entity::{clusters, regulations};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
@@ -10,10 +9,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::conditional::{self, Precondition};
-use crate::domain::RegulationStatus;
+use crate::domain::{Date, RegulationStatus};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, ListQuery};
-use crate::pagination::{KeyKind, Page, PageParams};
+use crate::pagination::{Page, PageParams};
 use crate::patch::Patch;
 use crate::services::{common, regulations as service};
 use crate::sort_order;
@@ -24,7 +23,7 @@ sort_order! {
     /// leading `-` reverses it.
     RegulationSort for regulations::Column {
         CreatedAt = "created_at", CreatedAtDesc = "-created_at" => None,
-        Title = "title", TitleDesc = "-title" => Some((regulations::Column::SearchText, KeyKind::Text)),
+        Title = "title", TitleDesc = "-title" => Some(regulations::Column::SortKey),
     }
 }
 
@@ -40,7 +39,7 @@ pub struct RegulationListParams {
     pub status: Option<RegulationStatus>,
     /// Only regulations in force on this day (between `effective_from` and `effective_to`, with
     /// status `in_force` or `superseded`).
-    pub effective_on: Option<NaiveDate>,
+    pub effective_on: Option<Date>,
     /// Sort order (default `created_at`).
     #[serde(default)]
     #[param(inline)]
@@ -56,7 +55,7 @@ pub struct ClusterRegulationListParams {
     pub q: Option<String>,
     pub status: Option<RegulationStatus>,
     /// Only regulations in force on this day.
-    pub effective_on: Option<NaiveDate>,
+    pub effective_on: Option<Date>,
     /// Sort order (default `created_at`).
     #[serde(default)]
     #[param(inline)]
@@ -64,7 +63,7 @@ pub struct ClusterRegulationListParams {
 }
 
 /// A unit signing a regulation.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignatoryInput {
     /// A unit that is, was or will be a member of the cluster.
@@ -75,7 +74,7 @@ pub struct SignatoryInput {
 }
 
 /// A legal document a regulation rests on.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LegalBasisInput {
     pub legal_document_id: Uuid,
@@ -96,16 +95,16 @@ pub struct CreateRegulationRequest {
     pub number: Option<String>,
     /// The signing day, when the full date is known; not in the future.
     #[serde(default)]
-    pub signed_on: Option<NaiveDate>,
+    pub signed_on: Option<Date>,
     /// At most 300 characters.
     #[serde(default)]
     pub signed_place: Option<String>,
     /// Not before `signed_on`.
     #[serde(default)]
-    pub effective_from: Option<NaiveDate>,
+    pub effective_from: Option<Date>,
     /// After `effective_from`.
     #[serde(default)]
-    pub effective_to: Option<NaiveDate>,
+    pub effective_to: Option<Date>,
     /// Defaults to `draft`. From `signed` on, at least two signatories are needed.
     #[serde(default)]
     pub status: Option<RegulationStatus>,
@@ -135,17 +134,17 @@ pub struct UpdateRegulationRequest {
     #[schema(value_type = Option<String>)]
     pub number: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<NaiveDate>)]
-    pub signed_on: Patch<NaiveDate>,
+    #[schema(value_type = Option<Date>)]
+    pub signed_on: Patch<Date>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub signed_place: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<NaiveDate>)]
-    pub effective_from: Patch<NaiveDate>,
+    #[schema(value_type = Option<Date>)]
+    pub effective_from: Patch<Date>,
     #[serde(default)]
-    #[schema(value_type = Option<NaiveDate>)]
-    pub effective_to: Patch<NaiveDate>,
+    #[schema(value_type = Option<Date>)]
+    pub effective_to: Patch<Date>,
     /// Moves along draft → signed → in_force → superseded, or to terminated.
     #[serde(default)]
     #[schema(value_type = RegulationStatus)]

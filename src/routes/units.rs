@@ -1,7 +1,6 @@
 //! `/units`: agency units, their hierarchy and their validity over time.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::NaiveDate;
 use entity::units;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
@@ -10,10 +9,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::conditional::{self, Precondition};
-use crate::domain::{Force, UnitLevel};
+use crate::domain::{Date, Force, UnitLevel};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, ListQuery};
-use crate::pagination::{KeyKind, Page, PageParams};
+use crate::pagination::{Page, PageParams};
 use crate::patch::Patch;
 use crate::services::{common, units as service};
 use crate::sort_order;
@@ -23,7 +22,7 @@ sort_order! {
     /// Sort order of units: by name (ignoring case and diacritics) or by creation; a leading `-`
     /// reverses it.
     UnitSort for units::Column {
-        Name = "name", NameDesc = "-name" => Some((units::Column::SearchText, KeyKind::Text)),
+        Name = "name", NameDesc = "-name" => Some(units::Column::SortKey),
         CreatedAt = "created_at", CreatedAtDesc = "-created_at" => None,
     }
 }
@@ -46,7 +45,7 @@ pub struct UnitListParams {
     /// Only units responsible for this area.
     pub area_id: Option<Uuid>,
     /// Only units that existed on this day.
-    pub active_on: Option<NaiveDate>,
+    pub active_on: Option<Date>,
     /// Sort order (default `name`).
     #[serde(default)]
     #[param(inline)]
@@ -59,7 +58,7 @@ pub struct UnitListParams {
 #[into_params(parameter_in = Query)]
 pub struct UnitChildrenParams {
     /// Only children that existed on this day.
-    pub active_on: Option<NaiveDate>,
+    pub active_on: Option<Date>,
     /// Sort order (default `name`).
     #[serde(default)]
     #[param(inline)]
@@ -102,10 +101,10 @@ pub struct CreateUnitRequest {
     pub area_id: Option<Uuid>,
     /// First day the unit existed, if known.
     #[serde(default)]
-    pub valid_from: Option<NaiveDate>,
+    pub valid_from: Option<Date>,
     /// First day the unit no longer existed; must be after `valid_from`.
     #[serde(default)]
-    pub valid_to: Option<NaiveDate>,
+    pub valid_to: Option<Date>,
     /// The unit that took over this one's work.
     #[serde(default)]
     pub successor_id: Option<Uuid>,
@@ -151,11 +150,11 @@ pub struct UpdateUnitRequest {
     #[schema(value_type = Option<Uuid>)]
     pub area_id: Patch<Uuid>,
     #[serde(default)]
-    #[schema(value_type = Option<NaiveDate>)]
-    pub valid_from: Patch<NaiveDate>,
+    #[schema(value_type = Option<Date>)]
+    pub valid_from: Patch<Date>,
     #[serde(default)]
-    #[schema(value_type = Option<NaiveDate>)]
-    pub valid_to: Patch<NaiveDate>,
+    #[schema(value_type = Option<Date>)]
+    pub valid_to: Patch<Date>,
     #[serde(default)]
     #[schema(value_type = Option<Uuid>)]
     pub successor_id: Patch<Uuid>,

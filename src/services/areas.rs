@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use entity::{areas, units};
-use sea_orm::{ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, PaginatorTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::common::{self, Record, Resource, live};
@@ -16,7 +16,7 @@ use crate::validation::Validator;
 use crate::views::areas::Area;
 
 /// The writable state of an area.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AreaDraft {
     pub code: String,
     pub name: String,
@@ -34,8 +34,8 @@ impl From<CreateAreaRequest> for AreaDraft {
             name: r.name,
             level: r.level,
             parent_id: r.parent_id,
-            valid_from: r.valid_from,
-            valid_to: r.valid_to,
+            valid_from: r.valid_from.map(Into::into),
+            valid_to: r.valid_to.map(Into::into),
             successor_id: r.successor_id,
         }
     }
@@ -47,8 +47,8 @@ impl UpdateAreaRequest {
         self.name.apply_required("name", &mut d.name, errors);
         self.level.apply_required("level", &mut d.level, errors);
         self.parent_id.apply_to(&mut d.parent_id);
-        self.valid_from.apply_to(&mut d.valid_from);
-        self.valid_to.apply_to(&mut d.valid_to);
+        self.valid_from.map(Into::into).apply_to(&mut d.valid_from);
+        self.valid_to.map(Into::into).apply_to(&mut d.valid_to);
         self.successor_id.apply_to(&mut d.successor_id);
     }
 }
@@ -103,8 +103,25 @@ impl Resource for areas::Entity {
         } else {
             common::check_reference::<areas::Entity, _>(db, &mut v, "successor_id", d.successor_id).await?;
         }
+        if let Some(current) = current
+            && current.level != d.level.stored()
+            && live::<areas::Entity>()
+                .filter(areas::Column::ParentId.eq(current.id))
+                .count(db)
+                .await?
+                > 0
+        {
+            v.push(FieldError::invalid(
+                "level",
+                text!(
+                    en: "The level cannot change while other areas lie in this one.",
+                    vi: "Không thể đổi cấp khi còn khu vực khác trực thuộc khu vực này."
+                ),
+            ));
+        }
         v.finish()?;
 
+        common::serialize_on(db, &format!("areas:{}:{}", d.level.as_ref(), d.code)).await?;
         let mut clash = live::<areas::Entity>()
             .filter(areas::Column::Level.eq(d.level.stored()))
             .filter(areas::Column::Code.eq(d.code.clone()))
@@ -140,17 +157,25 @@ impl Resource for areas::Entity {
             valid_to: Set(d.valid_to),
             successor_id: Set(d.successor_id),
             search_text: Set(search::search_text([d.name.as_str(), d.code.as_str()])),
+            sort_key: Set(search::sort_key(&d.name)),
             ..Default::default()
         }
     }
 
     async fn check_deletable<C: ConnectionTrait>(db: &C, m: &areas::Model) -> ApiResult<()> {
-        let children = live::<areas::Entity>().filter(areas::Column::ParentId.eq(m.id)).count(db).await?;
+        let children = live::<areas::Entity>()
+            .filter(
+                Condition::any()
+                    .add(areas::Column::ParentId.eq(m.id))
+                    .add(areas::Column::SuccessorId.eq(m.id)),
+            )
+            .count(db)
+            .await?;
         let units = live::<units::Entity>().filter(units::Column::AreaId.eq(m.id)).count(db).await?;
         if children + units > 0 {
             return Err(ApiError::conflict(text!(
-                en: "The area still has {children} areas under it and {units} units in it; move or delete them first.",
-                vi: "Khu vực còn {children} khu vực trực thuộc và {units} đơn vị; hãy chuyển hoặc xóa chúng trước."
+                en: "The area still has {children} areas under it or succeeding it and {units} units in it; move or delete them first.",
+                vi: "Khu vực còn {children} khu vực trực thuộc hoặc kế thừa và {units} đơn vị; hãy chuyển hoặc xóa chúng trước."
             )));
         }
         Ok(())

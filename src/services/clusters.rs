@@ -2,7 +2,7 @@
 //! member units, and the member list of a given day.
 
 use chrono::NaiveDate;
-use entity::{cluster_members, clusters, units};
+use entity::{cluster_members, clusters, regulations, units};
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
@@ -19,8 +19,11 @@ use crate::text;
 use crate::validation::Validator;
 use crate::views::clusters::{Cluster, ClusterSummary};
 
+/// Most memberships a cluster may be created with; more are added one by one.
+const MAX_MEMBERS: usize = 100;
+
 /// The writable state of a cluster; `members` only when it is created.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClusterDraft {
     pub name: String,
     pub kind: ClusterKind,
@@ -39,7 +42,7 @@ impl From<CreateClusterRequest> for ClusterDraft {
             kind: r.kind,
             status: r.status.unwrap_or(ClusterStatus::Forming),
             classification: r.classification.unwrap_or(Classification::Internal),
-            established_on: r.established_on,
+            established_on: r.established_on.map(Into::into),
             description: r.description,
             reporting_sla_hours: r.reporting_sla_hours,
             // The cluster id is not known until it is stored.
@@ -54,7 +57,7 @@ impl UpdateClusterRequest {
         self.kind.apply_required("kind", &mut d.kind, errors);
         self.status.apply_required("status", &mut d.status, errors);
         self.classification.apply_required("classification", &mut d.classification, errors);
-        self.established_on.apply_to(&mut d.established_on);
+        self.established_on.map(Into::into).apply_to(&mut d.established_on);
         self.description.apply_to(&mut d.description);
         self.reporting_sla_hours.apply_to(&mut d.reporting_sla_hours);
     }
@@ -89,17 +92,29 @@ impl Resource for clusters::Entity {
                 text!(en: "A cluster cannot have been established in the future.", vi: "Cụm không thể được thành lập trong tương lai."),
             ));
         }
+        // The member count is checked when a cluster starts being active (or changes kind while
+        // active); an active cluster whose members have since left can still be renamed.
         let members = match current {
-            None => {
+            None if v.max_items("members", d.members.len(), MAX_MEMBERS) => {
                 memberships::check_new(db, &mut v, &d.members).await?;
-                d.members.clone()
+                Some(d.members.clone())
             }
+            None => None,
             Some(current) => {
                 ClusterStatus::from_stored(&current.status)?.check_move(d.status, clusters::Entity::NOUN)?;
-                memberships::stored(db, current.id, None).await?
+                let was = (
+                    ClusterStatus::from_stored(&current.status)?,
+                    ClusterKind::from_stored(&current.kind)?,
+                );
+                if was != (d.status, d.kind) {
+                    Some(memberships::stored(db, current.id, None).await?)
+                } else {
+                    None
+                }
             }
         };
-        if let Some(problem) = memberships::member_count_problem(d.kind, d.status, memberships::member_units_on(&members, db::today())) {
+        let count = members.map(|m| memberships::member_units_on(&m, db::today()));
+        if let Some(problem) = count.and_then(|count| memberships::member_count_problem(d.kind, d.status, count)) {
             v.push(FieldError::new("status", "member_count", problem));
         }
         v.finish()
@@ -117,6 +132,7 @@ impl Resource for clusters::Entity {
             description: Set(d.description.clone()),
             reporting_sla_hours: Set(d.reporting_sla_hours),
             search_text: Set(search::search_text(searchable)),
+            sort_key: Set(search::sort_key(&d.name)),
             ..Default::default()
         }
     }
@@ -140,6 +156,12 @@ impl Resource for clusters::Entity {
         });
         cluster_members::Entity::insert_many(rows).exec_without_returning(db).await?;
         Ok(())
+    }
+
+    /// A deleted cluster takes its memberships and regulations with it.
+    async fn after_delete<C: ConnectionTrait>(db: &C, m: &clusters::Model) -> ApiResult<()> {
+        common::soft_delete_where::<cluster_members::Entity, _>(db, cluster_members::Column::ClusterId.eq(m.id)).await?;
+        common::soft_delete_where::<regulations::Entity, _>(db, regulations::Column::ClusterId.eq(m.id)).await
     }
 }
 

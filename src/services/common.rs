@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, ModelTrait, QueryFilter, QuerySelect, Select,
-    SqliteTransactionMode, TransactionOptions, TransactionSession, TransactionTrait, Value,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait, ModelTrait, QueryFilter, QuerySelect,
+    Select, SqliteTransactionMode, Statement, TransactionOptions, TransactionSession, TransactionTrait, Value,
 };
 use uuid::Uuid;
 
@@ -64,7 +64,7 @@ record!(regulations, "regulation", "quy chế");
 #[allow(async_fn_in_trait)]
 pub trait Resource: Record {
     /// The writable fields, as a create request gives them or a merge patch leaves them.
-    type Draft;
+    type Draft: Clone + PartialEq;
 
     /// The writable state of a stored record.
     async fn draft<C: ConnectionTrait>(db: &C, model: &Self::Model) -> ApiResult<Self::Draft>;
@@ -133,16 +133,25 @@ where
     F: FnOnce(&mut E::Draft, &mut Vec<FieldError>),
 {
     let txn = begin_write(db).await?;
-    let current = find_live::<E, _>(&txn, id).await?;
+    let current = find_for_update::<E, _>(&txn, id).await?;
     let version = version_of::<E>(&current)?;
     precondition.check(version)?;
-    let mut draft = E::draft(&txn, &current).await?;
+    let stored = E::draft(&txn, &current).await?;
+    let mut draft = stored.clone();
     let mut errors = Vec::new();
     apply(&mut draft, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
+    if draft == stored {
+        // Nothing changes, so nothing is written and the version stays.
+        return Ok(current);
+    }
     E::validate(&txn, &mut draft, Some(&current)).await?;
+    if draft == stored {
+        // Only spelling that validation normalizes away (such as surrounding spaces) differed.
+        return Ok(current);
+    }
     save_versioned::<E, _, _>(&txn, id, version, E::columns(&draft), precondition).await?;
     E::after_save(&txn, id, &draft, Some(&current)).await?;
     let model = find_live::<E, _>(&txn, id).await?;
@@ -157,7 +166,7 @@ where
     C: ConnectionTrait + TransactionTrait,
 {
     let txn = begin_write(db).await?;
-    let current = find_live::<E, _>(&txn, id).await?;
+    let current = find_for_update::<E, _>(&txn, id).await?;
     let version = version_of::<E>(&current)?;
     precondition.check(version)?;
     E::check_deletable(&txn, &current).await?;
@@ -197,7 +206,19 @@ pub async fn find_live<E: Record, C: ConnectionTrait>(db: &C, id: Uuid) -> ApiRe
         .ok_or_else(|| ApiError::not_found(E::NOUN))
 }
 
-/// Which of `ids` name live records.
+/// A live record by id, locked for the rest of the transaction (on PostgreSQL; SQLite's write
+/// transactions already exclude each other), or 404.
+pub async fn find_for_update<E: Record, C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<E::Model> {
+    live::<E>()
+        .filter(E::id().eq(id))
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found(E::NOUN))
+}
+
+/// Which of `ids` name live records. The rows found stay locked against deletion until the
+/// transaction ends, so a record cannot be deleted while a reference to it is being written.
 pub async fn live_ids<E: Record, C: ConnectionTrait>(db: &C, ids: impl IntoIterator<Item = Uuid>) -> ApiResult<HashSet<Uuid>> {
     let ids: HashSet<Uuid> = ids.into_iter().collect();
     if ids.is_empty() {
@@ -207,6 +228,7 @@ pub async fn live_ids<E: Record, C: ConnectionTrait>(db: &C, ids: impl IntoItera
         .select_only()
         .column(E::id())
         .filter(E::id().is_in(ids))
+        .lock_shared()
         .into_tuple()
         .all(db)
         .await?;
@@ -234,7 +256,7 @@ where
 {
     let result = E::update_many()
         .set(changes)
-        .col_expr(E::version(), Expr::val(read_version + 1))
+        .col_expr(E::version(), Expr::col(E::version()).add(1))
         .col_expr(E::updated_at(), Expr::val(db::now()))
         .filter(E::id().eq(id))
         .filter(E::version().eq(read_version))
@@ -265,6 +287,36 @@ pub async fn soft_delete<E: Record, C: ConnectionTrait>(db: &C, id: Uuid, read_v
     Ok(())
 }
 
+/// Makes transactions that pass the same `key` run one after another until they end, for rules
+/// that no unique index can hold (such as "no two areas with one code at the same time"). On
+/// PostgreSQL a transaction-scoped advisory lock; SQLite's write transactions already exclude
+/// each other.
+pub async fn serialize_on<C: ConnectionTrait>(db: &C, key: &str) -> ApiResult<()> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let lock = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            [key.into()],
+        );
+        db.execute_raw(lock).await?;
+    }
+    Ok(())
+}
+
+/// Soft-deletes every live record matching `condition`, as part of deleting what they belong to.
+pub async fn soft_delete_where<E: Record, C: ConnectionTrait>(db: &C, condition: impl sea_orm::sea_query::IntoCondition) -> ApiResult<()> {
+    let now = db::now();
+    E::update_many()
+        .col_expr(E::deleted_at(), Expr::val(now))
+        .col_expr(E::updated_at(), Expr::val(now))
+        .col_expr(E::version(), Expr::col(E::version()).add(1))
+        .filter(condition)
+        .filter(E::deleted_at().is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Bumps a record's version because something it shows (such as its member list) changed.
 pub async fn touch<E: Record, C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<()> {
     E::update_many()
@@ -289,7 +341,8 @@ fn concurrent_change(precondition: &Precondition) -> ApiError {
 }
 
 /// Records valid on `day` under half-open validity `[from, to)`; a missing end is open.
-pub fn active_on<C: ColumnTrait>(from: C, to: C, day: NaiveDate) -> Condition {
+pub fn active_on<C: ColumnTrait>(from: C, to: C, day: impl Into<NaiveDate>) -> Condition {
+    let day: NaiveDate = day.into();
     Condition::all()
         .add(Condition::any().add(from.is_null()).add(from.lte(day)))
         .add(Condition::any().add(to.is_null()).add(to.gt(day)))

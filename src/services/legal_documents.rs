@@ -16,7 +16,7 @@ use crate::validation::Validator;
 use crate::views::legal_documents::LegalDocument;
 
 /// The writable state of a legal document.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LegalDocumentDraft {
     pub number: String,
     pub kind: LegalDocumentKind,
@@ -31,7 +31,7 @@ impl From<CreateLegalDocumentRequest> for LegalDocumentDraft {
             number: r.number,
             kind: r.kind,
             issuer: r.issuer,
-            issued_on: r.issued_on,
+            issued_on: r.issued_on.map(Into::into),
             title: r.title,
         }
     }
@@ -42,7 +42,7 @@ impl UpdateLegalDocumentRequest {
         self.number.apply_required("number", &mut d.number, errors);
         self.kind.apply_required("kind", &mut d.kind, errors);
         self.issuer.apply_to(&mut d.issuer);
-        self.issued_on.apply_to(&mut d.issued_on);
+        self.issued_on.map(Into::into).apply_to(&mut d.issued_on);
         self.title.apply_to(&mut d.title);
     }
 }
@@ -73,6 +73,7 @@ impl Resource for legal_documents::Entity {
         }
         v.finish()?;
 
+        common::serialize_on(db, &format!("legal_documents:{}", d.number)).await?;
         let mut same = live::<legal_documents::Entity>().filter(legal_documents::Column::Number.eq(d.number.clone()));
         same = match &d.issuer {
             Some(issuer) => same.filter(legal_documents::Column::Issuer.eq(issuer.clone())),
@@ -105,6 +106,7 @@ impl Resource for legal_documents::Entity {
             issued_on: Set(d.issued_on),
             title: Set(d.title.clone()),
             search_text: Set(search::search_text(searchable)),
+            sort_key: Set(search::sort_key(&d.number)),
             ..Default::default()
         }
     }

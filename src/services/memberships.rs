@@ -2,8 +2,9 @@
 //! member count an active cluster needs.
 
 use chrono::NaiveDate;
-use entity::{cluster_members, clusters, units};
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, Set};
+use entity::{cluster_members, clusters, regulation_signatories, regulations, units};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::common::{self, Resource, live};
@@ -19,7 +20,7 @@ use crate::validation::Validator;
 use crate::views::clusters::Member;
 
 /// The writable state of a membership.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MemberDraft {
     pub cluster_id: Uuid,
     pub unit_id: Uuid,
@@ -34,8 +35,8 @@ impl MemberDraft {
             cluster_id,
             unit_id: r.unit_id,
             role: r.role.unwrap_or(MemberRole::Member),
-            joined_on: r.joined_on,
-            left_on: r.left_on,
+            joined_on: r.joined_on.map(Into::into),
+            left_on: r.left_on.map(Into::into),
         }
     }
 
@@ -57,8 +58,8 @@ impl MemberDraft {
 impl UpdateMemberRequest {
     pub fn apply(self, d: &mut MemberDraft, errors: &mut Vec<FieldError>) {
         self.role.apply_required("role", &mut d.role, errors);
-        self.joined_on.apply_to(&mut d.joined_on);
-        self.left_on.apply_to(&mut d.left_on);
+        self.joined_on.map(Into::into).apply_to(&mut d.joined_on);
+        self.left_on.map(Into::into).apply_to(&mut d.left_on);
     }
 }
 
@@ -174,14 +175,26 @@ pub async fn stored<C: ConnectionTrait>(db: &C, cluster_id: Uuid, skip: Option<U
 }
 
 /// Refuses a change to a cluster's memberships that would leave an active cluster short of members.
-async fn check_cluster_stays_valid<C: ConnectionTrait>(db: &C, cluster_id: Uuid, members: &[MemberDraft]) -> ApiResult<()> {
-    let cluster = common::find_live::<clusters::Entity, _>(db, cluster_id).await?;
+fn check_cluster_stays_valid(cluster: &clusters::Model, members: &[MemberDraft]) -> ApiResult<()> {
     let kind = ClusterKind::from_stored(&cluster.kind)?;
     let status = ClusterStatus::from_stored(&cluster.status)?;
     match member_count_problem(kind, status, member_units_on(members, db::today())) {
         Some(problem) => Err(ApiError::conflict(problem)),
         None => Ok(()),
     }
+}
+
+/// The cluster a change to memberships or regulations concerns, locked so that such changes to
+/// one cluster happen one after another; a dissolved cluster takes no new ones.
+pub async fn lock_cluster<C: ConnectionTrait>(db: &C, cluster_id: Uuid, adding: bool) -> ApiResult<clusters::Model> {
+    let cluster = common::find_for_update::<clusters::Entity, _>(db, cluster_id).await?;
+    if adding && ClusterStatus::from_stored(&cluster.status)? == ClusterStatus::Dissolved {
+        return Err(ApiError::conflict(text!(
+            en: "The cluster is dissolved; it takes no new members or regulations.",
+            vi: "Cụm đã giải thể; không thể thêm thành viên hoặc quy chế mới."
+        )));
+    }
+    Ok(cluster)
 }
 
 impl Resource for cluster_members::Entity {
@@ -196,12 +209,13 @@ impl Resource for cluster_members::Entity {
         v.period(("joined_on", d.joined_on), ("left_on", d.left_on));
         common::check_reference::<units::Entity, _>(db, &mut v, "unit_id", Some(d.unit_id)).await?;
         v.finish()?;
+        let cluster = lock_cluster(db, d.cluster_id, current.is_none()).await?;
         let mut others = stored(db, d.cluster_id, current.map(|c| c.id)).await?;
         if let Some(problem) = others.iter().find_map(|other| clash(other, d)) {
             return Err(ApiError::conflict(problem.stored()));
         }
         others.push(d.clone());
-        check_cluster_stays_valid(db, d.cluster_id, &others).await
+        check_cluster_stays_valid(&cluster, &others)
     }
 
     fn columns(d: &MemberDraft) -> cluster_members::ActiveModel {
@@ -225,13 +239,37 @@ impl Resource for cluster_members::Entity {
     }
 
     async fn check_deletable<C: ConnectionTrait>(db: &C, m: &cluster_members::Model) -> ApiResult<()> {
+        let cluster = lock_cluster(db, m.cluster_id, false).await?;
         let remaining = stored(db, m.cluster_id, Some(m.id)).await?;
-        check_cluster_stays_valid(db, m.cluster_id, &remaining).await
+        let still_member = remaining.iter().any(|r| r.unit_id == m.unit_id);
+        if !still_member && signed_in_cluster(db, m.cluster_id, m.unit_id).await? {
+            return Err(ApiError::conflict(text!(
+                en: "The unit signed regulations of this cluster, so its membership is part of their record; set `left_on` instead.",
+                vi: "Đơn vị đã ký quy chế của cụm nên tư cách thành viên là một phần hồ sơ của quy chế; hãy đặt `left_on` thay vì xóa."
+            )));
+        }
+        check_cluster_stays_valid(&cluster, &remaining)
     }
 
     async fn after_delete<C: ConnectionTrait>(db: &C, m: &cluster_members::Model) -> ApiResult<()> {
         common::touch::<clusters::Entity, _>(db, m.cluster_id).await
     }
+}
+
+/// Whether the unit signed a live regulation of the cluster.
+async fn signed_in_cluster<C: ConnectionTrait>(db: &C, cluster_id: Uuid, unit_id: Uuid) -> ApiResult<bool> {
+    let regulations_of_cluster = Query::select()
+        .column(regulations::Column::Id)
+        .from(regulations::Entity)
+        .and_where(regulations::Column::ClusterId.eq(cluster_id))
+        .and_where(regulations::Column::DeletedAt.is_null())
+        .to_owned();
+    let signed = regulation_signatories::Entity::find()
+        .filter(regulation_signatories::Column::UnitId.eq(unit_id))
+        .filter(regulation_signatories::Column::RegulationId.in_subquery(regulations_of_cluster))
+        .count(db)
+        .await?;
+    Ok(signed > 0)
 }
 
 /// A live membership of the given cluster, or 404.

@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, P
 use uuid::Uuid;
 
 use super::common::{self, Record, Resource, live};
+use super::memberships;
 use super::units as unit_service;
 use crate::db;
 use crate::domain::{LegalDocumentKind, Lifecycle, RegulationStatus, Stored};
@@ -21,8 +22,11 @@ use crate::text;
 use crate::validation::Validator;
 use crate::views::regulations::{LegalBasis, Regulation, Signatory};
 
+/// Most signatories, legal bases, or steps along a chain of superseded regulations.
+const MAX_LIST: usize = 100;
+
 /// The writable state of a regulation, with its signatories and legal bases.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RegulationDraft {
     pub cluster_id: Uuid,
     pub title: String,
@@ -44,10 +48,10 @@ impl RegulationDraft {
             cluster_id,
             title: r.title,
             number: r.number,
-            signed_on: r.signed_on,
+            signed_on: r.signed_on.map(Into::into),
             signed_place: r.signed_place,
-            effective_from: r.effective_from,
-            effective_to: r.effective_to,
+            effective_from: r.effective_from.map(Into::into),
+            effective_to: r.effective_to.map(Into::into),
             status: r.status.unwrap_or(RegulationStatus::Draft),
             supersedes_id: r.supersedes_id,
             notes: r.notes,
@@ -61,10 +65,10 @@ impl UpdateRegulationRequest {
     pub fn apply(self, d: &mut RegulationDraft, errors: &mut Vec<FieldError>) {
         self.title.apply_required("title", &mut d.title, errors);
         self.number.apply_to(&mut d.number);
-        self.signed_on.apply_to(&mut d.signed_on);
+        self.signed_on.map(Into::into).apply_to(&mut d.signed_on);
         self.signed_place.apply_to(&mut d.signed_place);
-        self.effective_from.apply_to(&mut d.effective_from);
-        self.effective_to.apply_to(&mut d.effective_to);
+        self.effective_from.map(Into::into).apply_to(&mut d.effective_from);
+        self.effective_to.map(Into::into).apply_to(&mut d.effective_to);
         self.status.apply_required("status", &mut d.status, errors);
         self.supersedes_id.apply_to(&mut d.supersedes_id);
         self.notes.apply_to(&mut d.notes);
@@ -120,6 +124,7 @@ impl Resource for regulations::Entity {
     }
 
     async fn validate<C: ConnectionTrait>(db: &C, d: &mut RegulationDraft, current: Option<&regulations::Model>) -> ApiResult<()> {
+        memberships::lock_cluster(db, d.cluster_id, current.is_none()).await?;
         let mut v = Validator::new();
         d.title = v.text("title", &d.title, 500);
         d.number = v.opt_text("number", d.number.as_deref(), 100);
@@ -154,8 +159,12 @@ impl Resource for regulations::Entity {
                 ),
             ));
         }
-        check_signatories(db, &mut v, d).await?;
-        check_legal_bases(db, &mut v, d).await?;
+        if v.max_items("signatories", d.signatories.len(), MAX_LIST) {
+            check_signatories(db, &mut v, d).await?;
+        }
+        if v.max_items("legal_bases", d.legal_bases.len(), MAX_LIST) {
+            check_legal_bases(db, &mut v, d).await?;
+        }
         check_supersedes(db, &mut v, d, current.map(|c| c.id)).await?;
         v.finish()
     }
@@ -176,6 +185,7 @@ impl Resource for regulations::Entity {
             supersedes_id: Set(d.supersedes_id),
             notes: Set(d.notes.clone()),
             search_text: Set(search::search_text(searchable)),
+            sort_key: Set(search::sort_key(&d.title)),
             ..Default::default()
         }
     }
@@ -282,7 +292,24 @@ async fn check_supersedes<C: ConnectionTrait>(db: &C, v: &mut Validator, d: &Reg
                 vi: "Quy chế chỉ có thể thay thế quy chế của cùng cụm."
             ),
         )),
-        Some(_) => {}
+        Some(old) => {
+            // Follow what the old one supersedes in turn: the chain must not lead back here.
+            let mut next = old.supersedes_id;
+            for _ in 0..MAX_LIST {
+                let Some(id) = next else { break };
+                if Some(id) == self_id {
+                    v.push(FieldError::invalid(
+                        "supersedes_id",
+                        text!(
+                            en: "Regulations cannot supersede each other in a circle.",
+                            vi: "Các quy chế không thể thay thế lẫn nhau theo vòng tròn."
+                        ),
+                    ));
+                    break;
+                }
+                next = regulations::Entity::find_by_id(id).one(db).await?.and_then(|r| r.supersedes_id);
+            }
+        }
     }
     Ok(())
 }

@@ -1,10 +1,10 @@
 //! Agency units: validation of the hierarchy (no cycles), references and contact details.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use entity::{areas, cluster_members, regulation_signatories, regulations, units};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
 
 use super::common::{self, Record, Resource, live};
@@ -22,7 +22,7 @@ use crate::views::units::{Unit, UnitSummary};
 const MAX_DEPTH: usize = 32;
 
 /// The writable state of a unit.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UnitDraft {
     pub name: String,
     pub short_name: Option<String>,
@@ -48,8 +48,8 @@ impl From<CreateUnitRequest> for UnitDraft {
             level: r.level,
             parent_id: r.parent_id,
             area_id: r.area_id,
-            valid_from: r.valid_from,
-            valid_to: r.valid_to,
+            valid_from: r.valid_from.map(Into::into),
+            valid_to: r.valid_to.map(Into::into),
             successor_id: r.successor_id,
             phone: contact.phone,
             email: contact.email,
@@ -66,8 +66,8 @@ impl UpdateUnitRequest {
         self.level.apply_required("level", &mut d.level, errors);
         self.parent_id.apply_to(&mut d.parent_id);
         self.area_id.apply_to(&mut d.area_id);
-        self.valid_from.apply_to(&mut d.valid_from);
-        self.valid_to.apply_to(&mut d.valid_to);
+        self.valid_from.map(Into::into).apply_to(&mut d.valid_from);
+        self.valid_to.map(Into::into).apply_to(&mut d.valid_to);
         self.successor_id.apply_to(&mut d.successor_id);
         match self.contact {
             Patch::Absent => {}
@@ -156,12 +156,20 @@ impl Resource for units::Entity {
             contact_email: Set(d.email.clone()),
             contact_address: Set(d.address.clone()),
             search_text: Set(search::search_text(searchable)),
+            sort_key: Set(search::sort_key(&d.name)),
             ..Default::default()
         }
     }
 
     async fn check_deletable<C: ConnectionTrait>(db: &C, m: &units::Model) -> ApiResult<()> {
-        let children = live::<units::Entity>().filter(units::Column::ParentId.eq(m.id)).count(db).await?;
+        let children = live::<units::Entity>()
+            .filter(
+                Condition::any()
+                    .add(units::Column::ParentId.eq(m.id))
+                    .add(units::Column::SuccessorId.eq(m.id)),
+            )
+            .count(db)
+            .await?;
         let memberships = live::<cluster_members::Entity>()
             .filter(cluster_members::Column::UnitId.eq(m.id))
             .count(db)
@@ -173,9 +181,9 @@ impl Resource for units::Entity {
             .await?;
         if children + memberships + signed > 0 {
             return Err(ApiError::conflict(text!(
-                en: "The unit has {children} child units, {memberships} cluster memberships and {signed} signed regulations; \
+                en: "The unit has {children} child or successor units, {memberships} cluster memberships and {signed} signed regulations; \
                      records about it must stay true, so set its `valid_to` instead of deleting it.",
-                vi: "Đơn vị có {children} đơn vị trực thuộc, {memberships} tư cách thành viên cụm và {signed} quy chế đã ký; \
+                vi: "Đơn vị có {children} đơn vị trực thuộc hoặc kế thừa, {memberships} tư cách thành viên cụm và {signed} quy chế đã ký; \
                      để hồ sơ liên quan luôn đúng, hãy đặt `valid_to` thay vì xóa đơn vị."
             )));
         }
@@ -240,13 +248,14 @@ async fn check_parent<C: ConnectionTrait>(db: &C, v: &mut Validator, parent_id: 
     Ok(())
 }
 
-/// Loads live units by id.
+/// Loads units by id for showing inside other records. Deleted units are included: a record
+/// that names one keeps showing what it named.
 pub async fn load<C: ConnectionTrait>(db: &C, ids: impl IntoIterator<Item = Uuid>) -> ApiResult<HashMap<Uuid, units::Model>> {
-    let ids: Vec<Uuid> = ids.into_iter().collect();
+    let ids: HashSet<Uuid> = ids.into_iter().collect();
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows = live::<units::Entity>().filter(units::Column::Id.is_in(ids)).all(db).await?;
+    let rows = units::Entity::find().filter(units::Column::Id.is_in(ids)).all(db).await?;
     Ok(rows.into_iter().map(|u| (u.id, u)).collect())
 }
 

@@ -121,6 +121,25 @@ async fn areas_are_listed_by_day_level_and_parent() {
 }
 
 #[actix_web::test]
+async fn an_area_with_areas_in_it_keeps_its_level() {
+    let app = spawn_app().await;
+    let hanoi = app.province("01", "Thành phố Hà Nội").await;
+    app.create(
+        "/api/v1/areas",
+        json!({"code": "018", "name": "Huyện Gia Lâm", "level": "district", "parent_id": hanoi}),
+    )
+    .await;
+    let answer = app
+        .patch(
+            &format!("/api/v1/areas/{hanoi}"),
+            &json!({"level": "district", "code": "999", "parent_id": hanoi}),
+        )
+        .await;
+    assert_eq!(answer.status, 422);
+    assert!(answer.problem().1.iter().any(|(f, _)| f == "level"), "{answer:?}");
+}
+
+#[actix_web::test]
 async fn areas_in_use_cannot_be_deleted() {
     let app = spawn_app().await;
     let hanoi = app.province("01", "Thành phố Hà Nội").await;

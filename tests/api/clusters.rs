@@ -125,8 +125,17 @@ async fn memberships_change_over_time() {
 
     let again = app.post(&members, &json!({"unit_id": ids[2], "joined_on": "2025-01-01"})).await;
     assert_eq!(again.status, 409, "overlapping membership of one unit");
-    let second_lead = app.post(&members, &json!({"unit_id": ids[0], "role": "lead"})).await;
-    assert_eq!(second_lead.status, 409, "A is already a member");
+    let already = app.post(&members, &json!({"unit_id": ids[0], "role": "observer"})).await;
+    assert_eq!(already.status, 409, "A is already a member");
+    let newcomer = app.unit("D").await;
+    let second_lead = app
+        .post(&members, &json!({"unit_id": newcomer, "role": "lead", "joined_on": "2025-01-01"}))
+        .await;
+    assert_eq!(second_lead.status, 409, "C leads already");
+    assert!(
+        second_lead.body["detail"].as_str().is_some_and(|d| d.contains("lead")),
+        "{second_lead:?}"
+    );
 
     let left = app
         .patch(&format!("{members}/{membership}"), &json!({"left_on": "2025-03-01"}))

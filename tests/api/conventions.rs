@@ -63,20 +63,131 @@ async fn unsupported_methods_are_405_with_allow() {
         (
             Method::PUT,
             "/api/v1/units/0193a5b2-6c1e-7d4f-9a12-3b4c5d6e7f80",
-            "GET, PATCH, DELETE",
+            "GET, HEAD, PATCH, DELETE",
         ),
-        (Method::DELETE, "/api/v1/units", "GET, POST"),
-        (Method::POST, "/health/live", "GET"),
-        (Method::HEAD, "/api/v1/clusters", "GET, POST"),
+        (Method::DELETE, "/api/v1/units", "GET, HEAD, POST"),
+        (Method::POST, "/health/live", "GET, HEAD"),
     ];
     for (method, path, allow) in cases {
         let answer = app.send(app.request(method.clone(), path)).await;
         assert_eq!(answer.status, 405, "{method} {path}");
         assert_eq!(answer.header("allow"), Some(allow), "{method} {path}");
-        if method != Method::HEAD {
-            assert_eq!(answer.problem().0, "method_not_allowed");
-        }
+        assert_eq!(answer.problem().0, "method_not_allowed");
     }
+}
+
+#[actix_web::test]
+async fn head_answers_like_get_without_a_body() {
+    let app = spawn_app().await;
+    let id = app.unit("Công an huyện Gia Lâm").await;
+    for path in ["/api/v1/units".to_owned(), format!("/api/v1/units/{id}"), "/health/live".to_owned()] {
+        let get = app.get(&path).await;
+        let head = app.send(app.request(Method::HEAD, &path)).await;
+        assert_eq!(head.status, 200, "{path}");
+        assert_eq!(head.body, Value::Null, "{path}: no body");
+        assert_eq!(head.header("etag"), get.header("etag"), "{path}");
+    }
+}
+
+#[actix_web::test]
+async fn stray_query_parameters_are_refused_everywhere() {
+    let app = spawn_app().await;
+    let id = app.unit("Công an huyện Gia Lâm").await;
+    let cases = [
+        (Method::GET, format!("/api/v1/units/{id}?as_of=2024-01-01"), "as_of"),
+        (Method::DELETE, format!("/api/v1/units/{id}?force=true"), "force"),
+        (Method::GET, "/health/ready?verbose=1".to_owned(), "verbose"),
+        (Method::GET, "/api/v1/units?code=%00".to_owned(), "code"),
+        (Method::GET, "/api/v1/areas?code=%00".to_owned(), "code"),
+    ];
+    for (method, path, field) in cases {
+        let answer = app.send(app.request(method.clone(), &path)).await;
+        assert_eq!(answer.status, 400, "{method} {path}: {answer:?}");
+        assert_eq!(answer.problem().1[0].0, field, "{method} {path}");
+    }
+    let body = json!({"name": "X", "force": "police", "level": "district"});
+    let post = app.send(app.request(Method::POST, "/api/v1/units?dry_run=1").json(&body)).await;
+    assert_eq!(post.status, 400);
+    assert_eq!(app.collect("/api/v1/units").await.len(), 1, "the refused POST created nothing");
+}
+
+/// Input that used to reach the database: out-of-range dates, NUL characters, duplicate keys.
+#[actix_web::test]
+async fn input_the_databases_cannot_store_is_refused() {
+    let app = spawn_app().await;
+    let bodies = [
+        (
+            r#"{"name": "x", "force": "police", "level": "district", "valid_from": "-5000-01-01"}"#,
+            400,
+            "valid_from",
+            "year out of range",
+        ),
+        (
+            r#"{"name": "x", "force": "police", "level": "district", "valid_from": "+12025-01-01"}"#,
+            400,
+            "valid_from",
+            "five-digit year",
+        ),
+        (
+            r#"{"name": "x", "force": "police", "level": "district", "valid_from": "2024-1-5"}"#,
+            400,
+            "valid_from",
+            "not YYYY-MM-DD",
+        ),
+        (
+            r#"{"name": "Gia\u0000Lâm", "force": "police", "level": "district"}"#,
+            400,
+            "name",
+            "NUL in a text",
+        ),
+        (
+            r#"{"name": "x", "force": "police", "level": "district", "contact": {"address": "\u0000"}}"#,
+            400,
+            "contact.address",
+            "NUL deep inside",
+        ),
+        (
+            r#"{"name": "Gia\u0007Lâm", "force": "police", "level": "district"}"#,
+            422,
+            "name",
+            "control character",
+        ),
+        (
+            r#"{"name": "x", "name": "y", "force": "police", "level": "district"}"#,
+            400,
+            "name",
+            "a member given twice",
+        ),
+    ];
+    for (body, status, field, why) in bodies {
+        let answer = app
+            .send(
+                app.request(Method::POST, "/api/v1/units")
+                    .header("content-type", "application/json")
+                    .body(body),
+            )
+            .await;
+        assert_eq!(answer.status.as_u16(), status, "{why}: {answer:?}");
+        assert!(answer.problem().1.iter().any(|(f, _)| f == field), "{why}: {answer:?}");
+    }
+    for (query, field) in [
+        ("active_on=-5000-01-01", "active_on"),
+        ("active_on=%2B12025-01-01", "active_on"),
+        ("q=gia%00lam", "q"),
+    ] {
+        let answer = app.get(&format!("/api/v1/units?{query}")).await;
+        assert_eq!(answer.status, 400, "{query}");
+        assert_eq!(answer.problem().1[0].0, field, "{query}");
+    }
+    let json_patch = app
+        .send(
+            app.request(Method::POST, "/api/v1/units")
+                .header("content-type", "application/json-patch+json")
+                .body("[]"),
+        )
+        .await;
+    assert_eq!(json_patch.status, 415, "JSON Patch is not JSON Merge Patch");
+    assert!(app.collect("/api/v1/units").await.is_empty(), "nothing was stored");
 }
 
 #[actix_web::test]
@@ -406,16 +517,54 @@ async fn reads_carry_etags_and_honour_if_none_match() {
     let path = format!("/api/v1/units/{id}");
 
     let first = app.get(&path).await;
-    assert_eq!(first.header("etag"), Some("\"1\""));
+    let tag = first.header("etag").expect("an ETag").to_owned();
+    assert!(tag.starts_with("\"1-"), "the version leads the tag: {tag}");
 
-    let again = app.send(app.request(Method::GET, &path).header("if-none-match", "\"1\"")).await;
+    let again = app
+        .send(app.request(Method::GET, &path).header("if-none-match", tag.as_str()))
+        .await;
     assert_eq!(again.status, 304);
-    assert_eq!(again.header("etag"), Some("\"1\""));
+    assert_eq!(again.header("etag"), Some(tag.as_str()));
 
     app.patch(&path, &json!({"short_name": "CAH Đông Anh"})).await;
-    let changed = app.send(app.request(Method::GET, &path).header("if-none-match", "\"1\"")).await;
+    let changed = app
+        .send(app.request(Method::GET, &path).header("if-none-match", tag.as_str()))
+        .await;
     assert_eq!(changed.status, 200, "a new version is sent in full");
-    assert_eq!(changed.header("etag"), Some("\"2\""));
+    assert!(changed.header("etag").is_some_and(|t| t.starts_with("\"2-")));
+}
+
+#[actix_web::test]
+async fn etags_change_with_what_a_record_shows_of_others() {
+    let app = spawn_app().await;
+    let parent = app.unit("Công an thành phố Hà Nội").await;
+    let child = app
+        .create(
+            "/api/v1/units",
+            json!({"name": "Công an huyện Gia Lâm", "force": "police", "level": "district", "parent_id": parent}),
+        )
+        .await;
+    let path = format!("/api/v1/units/{child}");
+    let before = app.get(&path).await.header("etag").expect("an ETag").to_owned();
+
+    app.patch(&format!("/api/v1/units/{parent}"), &json!({"short_name": "CATP Hà Nội"}))
+        .await;
+    let after = app
+        .send(app.request(Method::GET, &path).header("if-none-match", before.as_str()))
+        .await;
+    assert_eq!(after.status, 200, "the embedded parent changed, so the cached copy is stale");
+    assert_eq!(after.body["parent"]["short_name"], "CATP Hà Nội");
+    assert_eq!(after.body["version"], 1, "the child itself did not change");
+
+    let write = app
+        .send(
+            app.request(Method::PATCH, &path)
+                .header("content-type", "application/merge-patch+json")
+                .header("if-match", before.as_str())
+                .body(json!({"short_name": "CAH Gia Lâm"}).to_string()),
+        )
+        .await;
+    assert_eq!(write.status, 200, "writes are conditioned on the record's version");
 }
 
 #[actix_web::test]
@@ -423,7 +572,7 @@ async fn writes_honour_if_match() {
     let app = spawn_app().await;
     let id = app.unit("Công an huyện Văn Lâm").await;
     let path = format!("/api/v1/units/{id}");
-    let patch = |tag: &'static str, name: &'static str| {
+    let patch = |tag: &str, name: &'static str| {
         app.request(Method::PATCH, &path)
             .header("content-type", "application/merge-patch+json")
             .header("if-match", tag)
@@ -433,19 +582,38 @@ async fn writes_honour_if_match() {
     let current = app.send(patch("\"1\"", "Công an huyện Văn Lâm (Hưng Yên)")).await;
     assert_eq!(current.status, 200);
     assert_eq!(current.body["version"], 2);
-    assert_eq!(current.header("etag"), Some("\"2\""));
+    let tag = current.header("etag").expect("an ETag").to_owned();
+    assert!(tag.starts_with("\"2-"));
 
     let stale = app.send(patch("\"1\"", "Lost update")).await;
     assert_eq!(stale.status, 412);
 
-    let any = app.send(patch("*", "Công an huyện Văn Lâm")).await;
+    let full_tag = app.send(patch(&tag, "Công an huyện Văn Lâm")).await;
+    assert_eq!(full_tag.status, 200, "the whole ETag works as well as the bare version");
+    let any = app.send(patch("*", "Công an huyện Văn Lâm, Hưng Yên")).await;
     assert_eq!(any.status, 200);
 
     let stale_delete = app.send(app.request(Method::DELETE, &path).header("if-match", "\"2\"")).await;
     assert_eq!(stale_delete.status, 412);
-    assert_eq!(app.get(&path).await.body["name"], "Công an huyện Văn Lâm");
-    let delete = app.send(app.request(Method::DELETE, &path).header("if-match", "\"3\"")).await;
+    assert_eq!(app.get(&path).await.body["name"], "Công an huyện Văn Lâm, Hưng Yên");
+    let delete = app.send(app.request(Method::DELETE, &path).header("if-match", "\"4\"")).await;
     assert_eq!(delete.status, 204);
+}
+
+#[actix_web::test]
+async fn a_patch_that_changes_nothing_writes_nothing() {
+    let app = spawn_app().await;
+    let id = app.unit("Công an huyện Tiên Du").await;
+    let path = format!("/api/v1/units/{id}");
+    for patch in [
+        json!({}),
+        json!({"name": "Công an huyện Tiên Du"}),
+        json!({"name": "  Công an huyện Tiên Du "}),
+    ] {
+        let answer = app.patch(&path, &patch).await;
+        assert_eq!(answer.status, 200, "{patch}");
+        assert_eq!(answer.body["version"], 1, "{patch}");
+    }
 }
 
 #[actix_web::test]
@@ -571,6 +739,40 @@ async fn lists_page_through_with_cursors_and_links() {
 }
 
 #[actix_web::test]
+async fn equal_sort_keys_page_by_id() {
+    let app = spawn_app().await;
+    units_named(
+        &app,
+        &["Đồn Biên phòng", "Đồn biên phòng", "Don Bien Phong", "Đồn Biên phòng", "Cửa khẩu"],
+    )
+    .await;
+    let created: Vec<String> = app
+        .collect("/api/v1/units?sort=created_at")
+        .await
+        .iter()
+        .map(|u| u["id"].as_str().unwrap_or("").to_owned())
+        .collect();
+    for sort in ["name", "-name"] {
+        let ids: Vec<String> = app
+            .collect(&format!("/api/v1/units?limit=1&sort={sort}"))
+            .await
+            .iter()
+            .map(|u| u["id"].as_str().unwrap_or("").to_owned())
+            .collect();
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 5, "{sort}: every unit once across pages of one: {ids:?}");
+        let ties: Vec<&String> = ids.iter().filter(|id| *id != &created[4]).collect();
+        let mut expected: Vec<&String> = created[..4].iter().collect();
+        if sort == "-name" {
+            expected.reverse();
+        }
+        assert_eq!(ties, expected, "{sort}: equal names come in id order, reversed with the sort");
+    }
+}
+
+#[actix_web::test]
 async fn search_ignores_case_and_diacritics() {
     let app = spawn_app().await;
     units_named(&app, &["Công an huyện Gia Lâm", "Công an huyện Đông Anh", "Công an quận Long Biên"]).await;
@@ -603,10 +805,19 @@ async fn search_ignores_case_and_diacritics() {
 
 #[actix_web::test]
 async fn delete_is_soft_and_final() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let app = spawn_app().await;
     let id = app.unit("Công an huyện Văn Giang").await;
     let path = format!("/api/v1/units/{id}");
     assert_eq!(app.delete(&path).await.status, 204);
+    let kept = entity::units::Entity::find()
+        .filter(entity::units::Column::Id.eq(uuid::Uuid::parse_str(&id).expect("uuid")))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("the row is kept");
+    assert!(kept.deleted_at.is_some(), "and marked deleted");
+    assert_eq!(kept.version, 2);
     assert_eq!(app.get(&path).await.status, 404);
     assert_eq!(app.delete(&path).await.status, 404);
     assert_eq!(app.patch(&path, &json!({"name": "again"})).await.status, 404);

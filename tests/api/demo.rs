@@ -118,3 +118,26 @@ async fn demo_data_loads_once() {
     db.close().await.ok();
     assert_eq!(app.collect("/api/v1/clusters").await.len(), 5);
 }
+
+#[actix_web::test]
+async fn nodes_starting_together_load_the_demo_once() {
+    let app = crate::helpers::spawn_app().await;
+    let connect = || {
+        let settings = lienket::config::DatabaseSettings {
+            database_url: Some(app.database_url.clone()),
+            data_dir: std::env::temp_dir(),
+            db_max_connections: 2,
+            db_acquire_timeout_ms: 30_000,
+        };
+        async move { lienket::db::connect(&settings).await.expect("connect") }
+    };
+    let (first, second) = (connect().await, connect().await);
+    let (a, b) = tokio::join!(
+        lienket::seed::load_demo_if_empty(&first),
+        lienket::seed::load_demo_if_empty(&second)
+    );
+    let loaded = [a.expect("first loader"), b.expect("second loader")];
+    assert_eq!(loaded.iter().filter(|l| **l).count(), 1, "exactly one node loads: {loaded:?}");
+    assert_eq!(app.collect("/api/v1/clusters").await.len(), 5);
+    assert_eq!(app.collect("/api/v1/units?q=gia%20lam").await.len(), 1, "no unit twice");
+}

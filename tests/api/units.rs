@@ -83,6 +83,23 @@ async fn hierarchies_have_no_cycles() {
 }
 
 #[actix_web::test]
+async fn a_unit_named_as_a_successor_stays() {
+    let app = spawn_app().await;
+    let successor = app.unit("Công an xã Bát Tràng").await;
+    let dissolved = app
+        .create("/api/v1/units", json!({"name": "Công an huyện Gia Lâm", "force": "police", "level": "district", "valid_to": "2025-03-01", "successor_id": successor}))
+        .await;
+    assert_eq!(app.delete(&format!("/api/v1/units/{successor}")).await.status, 409);
+    assert_eq!(
+        app.patch(&format!("/api/v1/units/{dissolved}"), &json!({"successor_id": null}))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(app.delete(&format!("/api/v1/units/{successor}")).await.status, 204);
+}
+
+#[actix_web::test]
 async fn units_filter_by_force_level_and_area() {
     let app = spawn_app().await;
     let area = app.province("83", "Tỉnh Bến Tre").await;
