@@ -26,8 +26,8 @@ pub struct PageParams {
     /// Most items to return (1–500; default 50). A larger value is rejected, not clamped.
     #[param(minimum = 1, maximum = 500, example = 50)]
     pub limit: Option<u64>,
-    /// Opaque cursor from the previous page's `next_cursor`; valid only with the same filters and sort.
-    #[param(example = "eyJzIjoibmFtZSJ9")]
+    /// Opaque cursor from the previous page's `next_cursor` (or the `Link` header); valid only
+    /// with the same filters and sort.
     pub cursor: Option<String>,
 }
 
