@@ -25,16 +25,14 @@ pub fn api(cfg: &mut ServiceConfig) {
         .configure(regulations::configure);
 }
 
-/// Malformed path parameters (such as an id that is not a UUID) answer 400 naming the parameter.
+/// Malformed path parameters (an id that is not a UUID) answer 400 naming the parameter.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err, _req| {
-        ApiError::bad_field(FieldError::invalid(
-            "path",
-            text!(
-                en: "A path parameter is malformed ({err}); ids are UUIDs.",
-                vi: "Tham số đường dẫn sai định dạng ({err}); mã định danh là UUID."
-            ),
-        ))
-        .into()
+    web::PathConfig::default().error_handler(|_, req| {
+        let field = req
+            .match_info()
+            .iter()
+            .find(|(_, value)| uuid::Uuid::parse_str(value).is_err())
+            .map_or_else(|| "path".to_owned(), |(name, _)| name.to_owned());
+        ApiError::bad_field(FieldError::invalid(field, text!(en: "Must be a UUID.", vi: "Phải là một UUID."))).into()
     })
 }

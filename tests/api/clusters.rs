@@ -271,3 +271,13 @@ async fn clusters_are_found_through_their_member_units() {
         "its memberships went with it"
     );
 }
+
+#[actix_web::test]
+async fn malformed_ids_are_named() {
+    let app = spawn_app().await;
+    let ids = units(&app, &["A", "B"]).await;
+    let cluster = app.cluster("Cụm", "liaison_cluster", &[&ids[0], &ids[1]]).await;
+    let answer = app.get(&format!("/api/v1/clusters/{cluster}/members/not-a-uuid")).await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.problem().1, vec![("member_id".to_owned(), "invalid_value".to_owned())]);
+}

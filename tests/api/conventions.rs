@@ -366,7 +366,7 @@ async fn bad_input_is_rejected_precisely() {
             "/api/v1/units/not-a-uuid".into(),
             400,
             "bad_request",
-            Some("path"),
+            Some("id"),
         ),
         get("limit zero", "/api/v1/units?limit=0".into(), 400, "bad_request", Some("limit")),
         get(
