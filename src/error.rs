@@ -158,10 +158,6 @@ impl ApiError {
         ApiError::Validation { errors }
     }
 
-    pub fn invalid_field(error: FieldError) -> Self {
-        ApiError::Validation { errors: vec![error] }
-    }
-
     pub fn conflict(detail: Text) -> Self {
         ApiError::Conflict {
             code: "conflict",

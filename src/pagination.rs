@@ -97,15 +97,6 @@ impl PageRequest {
             fingerprint,
         })
     }
-
-    /// A request for the first page, for internal callers.
-    pub fn first(limit: u64) -> Self {
-        Self {
-            limit,
-            cursor: None,
-            fingerprint: String::new(),
-        }
-    }
 }
 
 fn fingerprint(path: &str, filters: &[(String, String)]) -> String {
