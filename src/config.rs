@@ -95,6 +95,9 @@ pub struct ServerSettings {
     /// Whether to load the demo data into an empty database at start.
     #[arg(long, env = "LIENKET_DEMO", value_enum, default_value_t = DemoMode::Auto)]
     pub demo: DemoMode,
+
+    #[command(flatten)]
+    pub auth: AuthSettings,
 }
 
 /// Logging settings.
@@ -117,4 +120,79 @@ pub fn load_config_file() -> Result<Option<PathBuf>, String> {
     };
     dotenvy::from_path(&path).map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
     Ok(Some(path))
+}
+
+/// Token, key and login-limit settings.
+#[derive(Debug, Clone, Args)]
+pub struct AuthSettings {
+    /// File holding the Ed25519 private key that signs tokens (PKCS#8 PEM). Required outside
+    /// demo mode unless `LIENKET_JWT_SIGNING_KEY` holds the key itself.
+    #[arg(long, env = "LIENKET_JWT_SIGNING_KEY_FILE")]
+    pub jwt_signing_key_file: Option<PathBuf>,
+
+    /// The signing key itself (PKCS#8 PEM), instead of a file.
+    #[arg(long, env = "LIENKET_JWT_SIGNING_KEY", hide_env_values = true)]
+    pub jwt_signing_key: Option<String>,
+
+    /// Public keys (PEM files, comma-separated) still accepted besides the signing key's own: the
+    /// keys of the previous signing keys while their tokens may still be in use.
+    #[arg(long, env = "LIENKET_JWT_VERIFICATION_KEY_FILES", value_delimiter = ',')]
+    pub jwt_verification_key_files: Vec<PathBuf>,
+
+    /// The `iss` of issued tokens, and the only one accepted.
+    #[arg(long, env = "LIENKET_JWT_ISSUER", default_value = "lienket")]
+    pub jwt_issuer: String,
+
+    /// The `aud` of issued access tokens, and the only one accepted.
+    #[arg(long, env = "LIENKET_JWT_AUDIENCE", default_value = "lienket-api")]
+    pub jwt_audience: String,
+
+    /// Seconds an access token is valid.
+    #[arg(long, env = "LIENKET_ACCESS_TOKEN_TTL_SECS", default_value_t = 900, value_parser = clap::value_parser!(u32).range(30..=86_400))]
+    pub access_token_ttl_secs: u32,
+
+    /// Seconds a refresh token is valid.
+    #[arg(long, env = "LIENKET_REFRESH_TOKEN_TTL_SECS", default_value_t = 1_209_600, value_parser = clap::value_parser!(u32).range(60..=7_776_000))]
+    pub refresh_token_ttl_secs: u32,
+
+    /// Seconds of clock difference tolerated when checking `exp`, `nbf` and `iat`.
+    #[arg(long, env = "LIENKET_CLOCK_SKEW_SECS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=300))]
+    pub clock_skew_secs: u32,
+
+    /// Token requests allowed per client address in each window.
+    #[arg(long, env = "LIENKET_LOGIN_LIMIT_PER_ADDRESS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub login_limit_per_address: u32,
+
+    /// Token requests allowed per account (username or client id) in each window.
+    #[arg(long, env = "LIENKET_LOGIN_LIMIT_PER_ACCOUNT", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub login_limit_per_account: u32,
+
+    /// Length of the login rate-limit window, in seconds.
+    #[arg(long, env = "LIENKET_LOGIN_LIMIT_WINDOW_SECS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub login_limit_window_secs: u32,
+
+    /// Password hashes computed at once; further logins wait (and get 503 after a while).
+    /// 0 means one per CPU core.
+    #[arg(long, env = "LIENKET_PASSWORD_HASH_CONCURRENCY", default_value_t = 0)]
+    pub password_hash_concurrency: usize,
+}
+
+impl AuthSettings {
+    /// The defaults, with no key; for checking a key set at start.
+    pub fn for_self_test() -> Self {
+        Self {
+            jwt_signing_key_file: None,
+            jwt_signing_key: None,
+            jwt_verification_key_files: Vec::new(),
+            jwt_issuer: "self-test".to_owned(),
+            jwt_audience: "self-test".to_owned(),
+            access_token_ttl_secs: 60,
+            refresh_token_ttl_secs: 60,
+            clock_skew_secs: 0,
+            login_limit_per_address: 30,
+            login_limit_per_account: 10,
+            login_limit_window_secs: 60,
+            password_hash_concurrency: 0,
+        }
+    }
 }

@@ -6,7 +6,8 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 
-use crate::error::ApiError;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
 use crate::i18n::Lang;
 
 /// Facts about the current request, set by the request middleware.
@@ -16,6 +17,19 @@ pub struct RequestContext {
     pub request_id: String,
     /// The negotiated response language.
     pub lang: Lang,
+    /// The authenticated caller; `None` on public operations.
+    pub principal: Option<Principal>,
+    /// The address the connection came from.
+    pub client_addr: Option<String>,
+}
+
+impl RequestContext {
+    /// The caller of an operation that needs a token (the middleware has authenticated it).
+    pub fn principal(&self) -> ApiResult<&Principal> {
+        self.principal
+            .as_ref()
+            .ok_or_else(|| ApiError::unauthorized("no principal on an operation that needs one", false))
+    }
 }
 
 impl FromRequest for RequestContext {

@@ -86,7 +86,7 @@ macro_rules! domain_enum {
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
             Serialize, Deserialize, ToSchema,
-            strum::AsRefStr, strum::EnumString, strum::VariantNames,
+            strum::AsRefStr, strum::EnumString, strum::VariantNames, strum::EnumIter,
         )]
         #[serde(rename_all = "snake_case")]
         #[strum(serialize_all = "snake_case")]
@@ -132,6 +132,27 @@ domain_enum! {
 domain_enum! {
     /// Sensitivity of a record, from least to most restricted.
     Classification { Public, Internal, Confidential, Secret }
+}
+
+domain_enum! {
+    /// What a principal is trusted with. `admin`: reference data, principals, everything;
+    /// `coordinator`: manages the clusters its unit belongs to; `officer`: records its unit's
+    /// work; `analyst`: reads and runs statistics; `auditor`: reads the audit trail;
+    /// `integration`: an agency system, whose rights are its granted scopes.
+    Role { Admin, Coordinator, Officer, Analyst, Auditor, Integration }
+}
+
+domain_enum! {
+    /// A right an access token carries, as OAuth 2.0 scope words. A user's token carries the
+    /// scopes its roles have; an agency client's, those it was granted.
+    Scope {
+        #[serde(rename = "reference:read")] #[strum(serialize = "reference:read")] ReferenceRead,
+        #[serde(rename = "reference:write")] #[strum(serialize = "reference:write")] ReferenceWrite,
+        #[serde(rename = "clusters:read")] #[strum(serialize = "clusters:read")] ClustersRead,
+        #[serde(rename = "clusters:write")] #[strum(serialize = "clusters:write")] ClustersWrite,
+        #[serde(rename = "audit:read")] #[strum(serialize = "audit:read")] AuditRead,
+        #[serde(rename = "principals:manage")] #[strum(serialize = "principals:manage")] PrincipalsManage,
+    }
 }
 
 domain_enum! {

@@ -124,6 +124,22 @@ pub enum ApiError {
     /// A dependency (the database) is unreachable or saturated; the client should retry later.
     #[error("service unavailable: {cause}")]
     Unavailable { cause: String, retry_after_secs: u32 },
+    /// No usable credentials: no token, or one that fails validation (the cause is logged only).
+    #[error("unauthorized: {cause}")]
+    Unauthorized { cause: String, token_given: bool },
+    /// The caller's role or scopes do not allow the action.
+    #[error("forbidden: {detail}")]
+    Forbidden { detail: Text },
+    /// Too many attempts; retry after the given seconds.
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u32 },
+    /// An OAuth 2.0 token endpoint error (RFC 6749 §5.2): `error` is the RFC's error code.
+    #[error("oauth error {error}")]
+    OAuth {
+        status: StatusCode,
+        error: &'static str,
+        detail: Text,
+    },
     /// A bug or an unexpected failure; the cause is logged, never shown.
     #[error("internal error: {cause}")]
     Internal { cause: String },
@@ -179,6 +195,59 @@ impl ApiError {
         ApiError::Internal { cause: cause.to_string() }
     }
 
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        ApiError::Unavailable {
+            cause: cause.to_string(),
+            retry_after_secs: 5,
+        }
+    }
+
+    /// A bad or missing bearer token.
+    pub fn unauthorized(cause: impl std::fmt::Display, token_given: bool) -> Self {
+        ApiError::Unauthorized {
+            cause: cause.to_string(),
+            token_given,
+        }
+    }
+
+    pub fn forbidden(detail: Text) -> Self {
+        ApiError::Forbidden { detail }
+    }
+
+    /// An RFC 6749 `invalid_grant`: the credentials or refresh token are not valid, without
+    /// saying which part.
+    pub fn invalid_grant() -> Self {
+        ApiError::OAuth {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_grant",
+            detail: text!(
+                en: "The credentials or the refresh token are not valid.",
+                vi: "Thông tin đăng nhập hoặc refresh token không hợp lệ."
+            ),
+        }
+    }
+
+    /// An RFC 6749 `invalid_client`: the client id or secret is wrong.
+    pub fn invalid_client() -> Self {
+        ApiError::OAuth {
+            status: StatusCode::UNAUTHORIZED,
+            error: "invalid_client",
+            detail: text!(
+                en: "Client authentication failed.",
+                vi: "Xác thực ứng dụng khách thất bại."
+            ),
+        }
+    }
+
+    /// An RFC 6749 request error such as `invalid_request` or `unsupported_grant_type`.
+    pub fn oauth_request(error: &'static str, detail: Text) -> Self {
+        ApiError::OAuth {
+            status: StatusCode::BAD_REQUEST,
+            error,
+            detail,
+        }
+    }
+
     /// The stable machine-readable word for this error.
     pub fn code(&self) -> &'static str {
         match self {
@@ -192,6 +261,10 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::Unavailable { .. } => "service_unavailable",
+            ApiError::Unauthorized { .. } => "unauthorized",
+            ApiError::Forbidden { .. } => "forbidden",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::OAuth { error, .. } => error,
             ApiError::Internal { .. } => "internal_error",
             ApiError::Status(status) => code_for_status(*status),
         }
@@ -203,7 +276,21 @@ impl ApiError {
             | ApiError::NotFound { detail }
             | ApiError::Conflict { detail, .. }
             | ApiError::PreconditionFailed { detail }
+            | ApiError::Forbidden { detail }
+            | ApiError::OAuth { detail, .. }
             | ApiError::UnsupportedMediaType { detail } => detail.clone(),
+            ApiError::Unauthorized { token_given: false, .. } => text!(
+                en: "This operation needs an access token: send `Authorization: Bearer <token>` (get one from /api/v1/auth/token).",
+                vi: "Thao tác này cần access token: gửi `Authorization: Bearer <token>` (lấy tại /api/v1/auth/token)."
+            ),
+            ApiError::Unauthorized { token_given: true, .. } => text!(
+                en: "The access token is not valid (malformed, expired, not yet valid, or not issued for this service).",
+                vi: "Access token không hợp lệ (sai định dạng, hết hạn, chưa có hiệu lực hoặc không cấp cho dịch vụ này)."
+            ),
+            ApiError::RateLimited { retry_after_secs } => text!(
+                en: "Too many attempts; retry in {retry_after_secs} seconds.",
+                vi: "Quá nhiều lần thử; hãy thử lại sau {retry_after_secs} giây."
+            ),
             ApiError::Validation { errors } => match errors.as_slice() {
                 [only] => Text::new(
                     format!("The field `{}` is invalid: {}", only.field, only.message.en),
@@ -269,6 +356,14 @@ impl ApiError {
                 .collect(),
             request_id: request_id.map(str::to_owned),
             instance: instance.map(str::to_owned),
+            error: match self {
+                ApiError::OAuth { error, .. } => Some((*error).to_owned()),
+                _ => None,
+            },
+            error_description: match self {
+                ApiError::OAuth { detail, .. } => Some(detail.get(lang).to_owned()),
+                _ => None,
+            },
         }
     }
 
@@ -279,8 +374,23 @@ impl ApiError {
         builder.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         builder.insert_header((header::CONTENT_LANGUAGE, if lang == Lang::Vi { "vi" } else { "en" }));
         match self {
-            ApiError::Unavailable { retry_after_secs, .. } => {
+            ApiError::Unavailable { retry_after_secs, .. } | ApiError::RateLimited { retry_after_secs } => {
                 builder.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            ApiError::Unauthorized { token_given, .. } => {
+                let challenge = if *token_given {
+                    r#"Bearer realm="lienket", error="invalid_token""#
+                } else {
+                    r#"Bearer realm="lienket""#
+                };
+                builder.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            ApiError::OAuth { status, .. } if *status == StatusCode::UNAUTHORIZED => {
+                builder.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="lienket""#));
+                builder.insert_header((header::CACHE_CONTROL, "no-store"));
+            }
+            ApiError::OAuth { .. } => {
+                builder.insert_header((header::CACHE_CONTROL, "no-store"));
             }
             ApiError::MethodNotAllowed { allowed } => {
                 builder.insert_header((header::ALLOW, allowed.join(", ")));
@@ -306,6 +416,10 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::OAuth { status, .. } => *status,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Status(status) => *status,
         }
@@ -410,6 +524,13 @@ pub struct Problem {
     pub request_id: Option<String>,
     /// The path of the request that failed.
     pub instance: Option<String>,
+    /// Token endpoint errors only: the RFC 6749 error code (`invalid_request`, `invalid_client`,
+    /// `invalid_grant`, `unsupported_grant_type`, `invalid_scope`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Token endpoint errors only: the RFC 6749 error description (the same as `detail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
 }
 
 /// A problem with one input field.

@@ -15,6 +15,7 @@ use futures_util::StreamExt;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr};
 use sha2::{Digest, Sha256};
 
+use crate::context::RequestContext;
 use crate::db;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::BodyLimit;
@@ -41,10 +42,12 @@ pub async fn idempotency(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if req.method() != Method::POST || !req.headers().contains_key(&IDEMPOTENCY_KEY) {
+    // Only authenticated callers' requests are remembered: token answers are never stored.
+    let scope = scope_of(&req);
+    if req.method() != Method::POST || !req.headers().contains_key(&IDEMPOTENCY_KEY) || scope.is_none() {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
-    let prepared = match prepare(&mut req).await {
+    let prepared = match prepare(&mut req, scope.unwrap_or_default()).await {
         Ok(prepared) => prepared,
         Err(e) => return Ok(req.error_response(e)),
     };
@@ -89,7 +92,7 @@ enum Reservation {
     Replay(idempotency_keys::Model),
 }
 
-async fn prepare(req: &mut ServiceRequest) -> ApiResult<Prepared> {
+async fn prepare(req: &mut ServiceRequest, scope: String) -> ApiResult<Prepared> {
     let key = req
         .headers()
         .get(&IDEMPOTENCY_KEY)
@@ -138,16 +141,19 @@ async fn prepare(req: &mut ServiceRequest) -> ApiResult<Prepared> {
     Ok(Prepared {
         db,
         ttl,
-        scope: scope_of(req),
+        scope,
         key,
         hash,
         body,
     })
 }
 
-/// Whose keys these are. Until callers authenticate, all callers share one scope.
-fn scope_of(_req: &ServiceRequest) -> String {
-    "public".to_owned()
+/// Whose keys these are: each user's and client's keys are their own, so one caller can neither
+/// replay nor block another's.
+fn scope_of(req: &ServiceRequest) -> Option<String> {
+    let extensions = req.extensions();
+    let principal = extensions.get::<RequestContext>()?.principal.as_ref()?;
+    Some(format!("{}:{}", principal.kind.as_str(), principal.id))
 }
 
 async fn reserve(p: &Prepared) -> ApiResult<Reservation> {

@@ -1,6 +1,10 @@
 //! Liên Kết: the system of record for cross-border coordination between police, military
 //! commands and border guards.
 
+/// The audit trail.
+pub mod audit;
+/// Authentication and authorization.
+pub mod auth;
 /// The command line.
 pub mod cli;
 /// Conditional requests (`ETag`, `If-Match`, `If-None-Match`) and single-resource responses.

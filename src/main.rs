@@ -2,7 +2,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use lienket::cli::{Cli, Command, ServeArgs};
-use lienket::config::DatabaseSettings;
+use lienket::auth::keys;
+use lienket::config::{DatabaseSettings, DemoMode};
 use lienket::startup::{Application, SWAGGER_PATH, openapi_document};
 use lienket::{config, db, seed, telemetry};
 
@@ -47,8 +48,16 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let db = db::connect(&args.database)
         .await
         .map_err(|e| format!("cannot open the database: {e}"))?;
-    let bind = args.server.bind;
-    let app = Application::build(db, args.server).await?;
+    let mut server = args.server;
+    let auth = &mut server.auth;
+    if server.demo == DemoMode::Auto && auth.jwt_signing_key_file.is_none() && auth.jwt_signing_key.as_deref().is_none_or(|k| k.trim().is_empty()) {
+        auth.jwt_signing_key = Some(keys::demo_signing_key(&args.database.data_dir)?);
+    }
+    let bind = server.bind;
+    let app = Application::build(db, server).await?;
+    if let Some(credentials) = app.demo_credentials() {
+        println!("{credentials}");
+    }
     let base = format!("http://{}:{}", bind.ip(), app.port());
     tracing::info!(
         database = if args.database.is_embedded() {
@@ -74,14 +83,12 @@ async fn seed_demo(settings: &DatabaseSettings) -> Result<(), String> {
     let loaded = seed::load_demo_if_empty(&db)
         .await
         .map_err(|e| format!("cannot load the demo data: {e}"))?;
-    tracing::info!(
-        loaded,
-        "demo data {}",
-        if loaded {
-            "loaded"
-        } else {
-            "not loaded: the database already holds records"
+    match loaded {
+        Some(credentials) => {
+            tracing::info!("demo data loaded");
+            println!("{credentials}");
         }
-    );
+        None => tracing::info!("demo data not loaded: the database already holds records"),
+    }
     Ok(())
 }

@@ -14,6 +14,9 @@ use actix_web::{HttpMessage, HttpResponse};
 use futures_util::FutureExt;
 use tracing::Instrument;
 
+use crate::auth::Principal;
+use crate::auth::permissions::{self, Access};
+use crate::auth::tokens::TokenService;
 use crate::context::RequestContext;
 use crate::error::{ApiError, ApiResult, FieldError, PROBLEM_JSON};
 use crate::i18n::Lang;
@@ -29,9 +32,12 @@ pub async fn request_context(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let request_id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let lang = Lang::negotiate(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let client_addr = req.peer_addr().map(|a| a.ip().to_string());
     req.extensions_mut().insert(RequestContext {
         request_id: request_id.clone(),
         lang,
+        principal: None,
+        client_addr,
     });
 
     let span = tracing::info_span!("request", request_id = %request_id);
@@ -44,13 +50,15 @@ pub async fn request_context(
         req.head_mut().method = Method::GET;
     }
 
-    let precheck = match req.app_data::<Data<RouteTable>>() {
-        Some(table) => table.check_query(req.path(), req.method(), req.query_string()),
-        None => Ok(()),
-    };
+    let precheck = admit(&req);
+    if let Ok(Some(principal)) = &precheck
+        && let Some(ctx) = req.extensions_mut().get_mut::<RequestContext>()
+    {
+        ctx.principal = Some(principal.clone());
+    }
     let failure = match precheck {
         Err(e) => Ok(req.into_response(span.in_scope(|| finish_error(&e, lang, &request_id, &path)))),
-        Ok(()) => match AssertUnwindSafe(next.call(req)).catch_unwind().instrument(span.clone()).await {
+        Ok(_) => match AssertUnwindSafe(next.call(req)).catch_unwind().instrument(span.clone()).await {
             Ok(Ok(res)) => Ok(res.map_body(|_, body| body.boxed())),
             Ok(Err(err)) => Err(err
                 .as_error::<ApiError>()
@@ -120,8 +128,58 @@ fn render_problem(response: HttpResponse, lang: Lang, request_id: &str, path: &s
     rendered
 }
 
+/// Authenticates and authorizes the request against the permission table of its operation, and
+/// checks its query parameters; returns the caller when the operation needs one.
+fn admit(req: &ServiceRequest) -> ApiResult<Option<Principal>> {
+    let Some(table) = req.app_data::<Data<RouteTable>>() else {
+        return Ok(None);
+    };
+    let Some((operation, query)) = table.operation(req.path(), req.method()) else {
+        return Ok(None);
+    };
+    let Some(permission) = permissions::lookup(operation) else {
+        return Err(ApiError::internal(format!("operation {operation} has no row in the permission table")));
+    };
+    let principal = if permission.access == Access::Public {
+        None
+    } else {
+        let tokens = req
+            .app_data::<Data<TokenService>>()
+            .ok_or_else(|| ApiError::internal("no token service configured"))?;
+        let token = bearer_token(req)?;
+        let claims = tokens.verify_access(token).map_err(|e| ApiError::unauthorized(e.0, true))?;
+        let principal = Principal::from_claims(&claims).map_err(|e| ApiError::unauthorized(e, true))?;
+        permissions::authorize(permission, &principal)?;
+        Some(principal)
+    };
+    check_query(query, req.query_string())?;
+    Ok(principal)
+}
+
+/// The token of the one `Authorization: Bearer …` header.
+fn bearer_token(req: &ServiceRequest) -> ApiResult<&str> {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let (Some(value), None) = (values.next(), values.next()) else {
+        let given = req.headers().contains_key(header::AUTHORIZATION);
+        return Err(ApiError::unauthorized("no single Authorization header", given));
+    };
+    let value = value.to_str().map_err(|_| ApiError::unauthorized("Authorization is not text", true))?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(|| ApiError::unauthorized("Authorization has no scheme", true))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::unauthorized(format!("scheme {scheme:?} is not Bearer"), true));
+    }
+    let shaped = !token.is_empty()
+        && token.len() <= 8192
+        && token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !shaped {
+        return Err(ApiError::unauthorized("the bearer token is not a JWT", true));
+    }
+    Ok(token)
+}
+
 fn finish_error(error: &ApiError, lang: Lang, request_id: &str, path: &str) -> HttpResponse {
     match error {
+        ApiError::Unauthorized { cause, .. } => tracing::info!(%cause, "token refused"),
         ApiError::Internal { cause } => tracing::error!(%cause, "internal error"),
         ApiError::Unavailable { cause, .. } => tracing::warn!(%cause, "dependency unavailable"),
         _ => {}
@@ -203,8 +261,8 @@ pub struct RouteTable {
 struct Route {
     /// Literal segments, or `None` for a `{parameter}`.
     segments: Vec<Option<String>>,
-    /// Methods with the names of their query parameters.
-    operations: Vec<(Method, Vec<String>)>,
+    /// Methods with their operation id and the names of their query parameters.
+    operations: Vec<(Method, String, Vec<String>)>,
 }
 
 impl RouteTable {
@@ -236,7 +294,7 @@ impl RouteTable {
                             _ => None,
                         })
                         .collect();
-                    Some((method, query))
+                    Some((method, op.as_ref()?.operation_id.clone().unwrap_or_default(), query))
                 })
                 .collect();
                 Route { segments, operations }
@@ -260,40 +318,46 @@ impl RouteTable {
     /// The methods a documented path template matching `path` supports (HEAD wherever GET is).
     fn allowed(&self, path: &str) -> Option<Vec<String>> {
         let route = self.route(path)?;
-        let mut methods: Vec<String> = route.operations.iter().map(|(m, _)| m.to_string()).collect();
-        if route.operations.iter().any(|(m, _)| *m == Method::GET) {
+        let mut methods: Vec<String> = route.operations.iter().map(|(m, _, _)| m.to_string()).collect();
+        if route.operations.iter().any(|(m, _, _)| *m == Method::GET) {
             methods.insert(1, Method::HEAD.to_string());
         }
         Some(methods)
     }
 
-    /// Refuses query parameters the operation does not take, and values holding control
-    /// characters, naming the parameter.
-    fn check_query(&self, path: &str, method: &Method, query: &str) -> ApiResult<()> {
-        let Some((_, known)) = self.route(path).and_then(|r| r.operations.iter().find(|(m, _)| m == method)) else {
-            return Ok(());
-        };
-        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            if !known.iter().any(|k| *k == name) {
-                let expected = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
-                return Err(ApiError::bad_field(FieldError::new(
-                    name.into_owned(),
-                    "unknown_field",
-                    text!(
-                        en: "This operation takes no such parameter; it takes: {expected}.",
-                        vi: "Thao tác này không có tham số này; các tham số hợp lệ: {expected}."
-                    ),
-                )));
-            }
-            if value.chars().any(char::is_control) {
-                return Err(ApiError::bad_field(FieldError::invalid(
-                    name.into_owned(),
-                    text!(en: "Must not contain control characters.", vi: "Không được chứa ký tự điều khiển."),
-                )));
-            }
-        }
-        Ok(())
+    /// The operation id and query parameter names of a documented operation.
+    fn operation(&self, path: &str, method: &Method) -> Option<(&str, &[String])> {
+        self.route(path)?
+            .operations
+            .iter()
+            .find(|(m, _, _)| m == method)
+            .map(|(_, id, query)| (id.as_str(), query.as_slice()))
     }
+}
+
+/// Refuses query parameters the operation does not take, and values holding control characters,
+/// naming the parameter.
+fn check_query(known: &[String], query: &str) -> ApiResult<()> {
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if !known.iter().any(|k| *k == name) {
+            let expected = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
+            return Err(ApiError::bad_field(FieldError::new(
+                name.into_owned(),
+                "unknown_field",
+                text!(
+                    en: "This operation takes no such parameter; it takes: {expected}.",
+                    vi: "Thao tác này không có tham số này; các tham số hợp lệ: {expected}."
+                ),
+            )));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(ApiError::bad_field(FieldError::invalid(
+                name.into_owned(),
+                text!(en: "Must not contain control characters.", vi: "Không được chứa ký tự điều khiển."),
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The fallback for requests no route matches: 405 when the path exists with other methods,

@@ -32,6 +32,9 @@ first day no longer covered).",
         (name = "legal-documents", description = "Laws, decrees and decisions that coordination rests on."),
         (name = "clusters", description = "Coordination relationships of two or more units, and their members."),
         (name = "regulations", description = "The coordination regulations clusters sign."),
+        (name = "auth", description = "Tokens (OAuth 2.0), the token verification keys, and the caller's identity."),
+        (name = "principals", description = "Users and agency clients. Administrators only."),
+        (name = "audit", description = "The append-only, hash-chained audit trail."),
         (name = "operations", description = "Health checks for orchestrators and load balancers."),
     ),
     components(schemas(Problem, ProblemFieldError)),
@@ -39,6 +42,88 @@ first day no longer covered).",
 pub struct ApiDoc;
 
 const API_PREFIX: &str = "/api/v1/";
+/// The OAuth endpoints follow RFC 6749 rather than the resource conventions.
+const AUTH_PREFIX: &str = "/api/v1/auth/";
+/// Where tokens are issued.
+pub const TOKEN_URL: &str = "/api/v1/auth/token";
+
+/// Declares the security schemes and, on every operation, what it needs: the scheme
+/// requirements, a line naming the roles and scope, and the 401/403 answers.
+fn add_security(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::{ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityRequirement, SecurityScheme};
+
+    use crate::auth::permissions::{self, Access};
+    use crate::domain::Scope;
+
+    let scopes = || {
+        Scopes::from_iter(<Scope as strum::IntoEnumIterator>::iter().map(|s| {
+            let description = match s {
+                Scope::ReferenceRead => "Read areas, units and legal documents.",
+                Scope::ReferenceWrite => "Change areas, units and legal documents.",
+                Scope::ClustersRead => "Read the clusters you belong to, their members and regulations.",
+                Scope::ClustersWrite => "Manage the clusters you belong to.",
+                Scope::AuditRead => "Read the audit trail.",
+                Scope::PrincipalsManage => "Manage users and agency clients (administrators only).",
+            };
+            (s.as_ref().to_owned(), description.to_owned())
+        }))
+    };
+    let components = api.components.get_or_insert_with(Components::new);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some("An access token from `POST /api/v1/auth/token`."))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "oauth2",
+        SecurityScheme::OAuth2(OAuth2::with_description(
+            [
+                Flow::Password(Password::with_refresh_url(TOKEN_URL, scopes(), TOKEN_URL)),
+                Flow::ClientCredentials(ClientCredentials::new(TOKEN_URL, scopes())),
+            ],
+            "People log in with the password flow; agency systems with client credentials.",
+        )),
+    );
+    let unauthorized = ("401", "Missing or invalid access token; see `WWW-Authenticate`.");
+    let forbidden = ("403", "The caller's role or scopes do not allow this operation.");
+    let components = api.components.get_or_insert_with(Components::new);
+    for (status, description) in [unauthorized, forbidden] {
+        components.responses.insert(status.to_owned(), RefOr::T(problem_response(description)));
+    }
+    for item in api.paths.paths.values_mut() {
+        for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete]
+            .into_iter()
+            .flatten()
+        {
+            let Some(permission) = op.operation_id.as_deref().and_then(permissions::lookup) else {
+                continue;
+            };
+            let line = permissions::describe(permission);
+            op.description = Some(match op.description.take() {
+                Some(text) if !text.is_empty() => format!("{text}\n\n{line}"),
+                _ => line,
+            });
+            let scope = match permission.access {
+                Access::Public => continue,
+                Access::Authenticated => Vec::new(),
+                Access::Scoped(scope, _) => vec![scope.as_ref().to_owned()],
+            };
+            op.security = Some(vec![
+                SecurityRequirement::new("bearer", Vec::<String>::new()),
+                SecurityRequirement::new("oauth2", scope),
+            ]);
+            add_problems(op, &["401"]);
+            if matches!(permission.access, Access::Scoped(..)) {
+                add_problems(op, &["403"]);
+            }
+        }
+    }
+}
 
 /// Adds what the conventions make true of every operation: its error answers, the conditional
 /// and idempotency headers it honours, and the headers it sends.
@@ -60,8 +145,16 @@ pub fn add_conventions(api: &mut utoipa::openapi::OpenApi) {
         components.parameters.insert(name.to_owned(), RefOr::T(parameter));
     }
 
+    add_security(api);
     for (path, item) in api.paths.paths.iter_mut() {
         if !path.starts_with(API_PREFIX) {
+            continue;
+        }
+        if path.starts_with(AUTH_PREFIX) {
+            // RFC 6749 shapes: no idempotency keys, no entity tags.
+            if let Some(op) = item.post.as_mut() {
+                add_problems(op, &["500", "503"]);
+            }
             continue;
         }
         let single = path.ends_with('}');

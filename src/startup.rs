@@ -11,7 +11,12 @@ use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::config::{DemoMode, ServerSettings};
+use crate::auth::keys::KeySet;
+use crate::auth::passwords::PasswordHasherPool;
+use crate::auth::rate_limit::LoginLimits;
+use crate::auth::tokens::TokenService;
+use crate::config::{AuthSettings, DemoMode, ServerSettings};
+use crate::seed::DemoCredentials;
 use crate::extract::BodyLimit;
 use crate::idempotency::{self, IdempotencyTtl};
 use crate::openapi::{self, ApiDoc};
@@ -29,9 +34,31 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .service(scope::scope("/api/v1").configure(routes::api))
         .configure(routes::health::configure)
+        .configure(routes::auth::configure_well_known)
         .split_for_parts();
     openapi::add_conventions(&mut api);
     api
+}
+
+/// What authentication needs at run time: the token service, the password hasher and the login
+/// limits.
+#[derive(Debug, Clone)]
+pub struct AuthState {
+    pub tokens: TokenService,
+    pub hasher: PasswordHasherPool,
+    pub limits: LoginLimits,
+}
+
+impl AuthState {
+    /// Loads the keys (and checks them by signing one token) and sets up hashing.
+    pub fn from_settings(settings: &AuthSettings) -> Result<Self, String> {
+        let keys = KeySet::from_settings(settings)?;
+        Ok(Self {
+            tokens: TokenService::new(keys, settings),
+            hasher: PasswordHasherPool::new(settings.password_hash_concurrency).map_err(|e| e.to_string())?,
+            limits: LoginLimits::from(settings),
+        })
+    }
 }
 
 /// Request limits the app enforces.
@@ -54,6 +81,7 @@ impl From<&ServerSettings> for Limits {
 pub fn build_app(
     db: DatabaseConnection,
     limits: Limits,
+    auth: AuthState,
     api: utoipa::openapi::OpenApi,
 ) -> App<
     impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
@@ -63,9 +91,13 @@ pub fn build_app(
         .app_data(web::Data::new(db))
         .app_data(web::Data::new(BodyLimit(limits.body_bytes)))
         .app_data(web::Data::new(IdempotencyTtl(limits.idempotency_ttl)))
+        .app_data(web::Data::new(auth.tokens))
+        .app_data(web::Data::new(auth.hasher))
+        .app_data(web::Data::new(auth.limits))
         .app_data(routes::path_config())
         .service(scope::scope("/api/v1").configure(routes::api))
         .configure(routes::health::configure)
+        .configure(routes::auth::configure_well_known)
         .split_for_parts();
     let route_table = web::Data::new(crate::middleware::RouteTable::from_openapi(&api));
     app.app_data(route_table)
@@ -104,6 +136,7 @@ async fn shutdown_signal() -> &'static str {
 pub struct Application {
     server: Server,
     port: u16,
+    demo_credentials: Option<DemoCredentials>,
 }
 
 impl std::fmt::Debug for Application {
@@ -115,12 +148,15 @@ impl std::fmt::Debug for Application {
 impl Application {
     /// Opens and migrates the database, loads demo data if configured, and binds the listener.
     pub async fn build(db: DatabaseConnection, settings: ServerSettings) -> Result<Self, String> {
+        let auth = AuthState::from_settings(&settings.auth)?;
         db::migrate(&db).await.map_err(|e| format!("cannot migrate the database: {e}"))?;
-        if settings.demo == DemoMode::Auto {
+        let demo_credentials = if settings.demo == DemoMode::Auto {
             crate::seed::load_demo_if_empty(&db)
                 .await
-                .map_err(|e| format!("cannot load the demo data: {e}"))?;
-        }
+                .map_err(|e| format!("cannot load the demo data: {e}"))?
+        } else {
+            None
+        };
         let listener = TcpListener::bind(settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let api = openapi_document();
@@ -131,7 +167,7 @@ impl Application {
         };
         let shutdown_timeout = settings.shutdown_timeout_secs;
         let limits = Limits::from(&settings);
-        let server = HttpServer::new(move || build_app(db.clone(), limits, api.clone()))
+        let server = HttpServer::new(move || build_app(db.clone(), limits, auth.clone(), api.clone()))
             .workers(workers)
             .shutdown_timeout(shutdown_timeout)
             .disable_signals()
@@ -144,11 +180,20 @@ impl Application {
             tracing::info!(signal, "stopping: no new connections; in-flight requests may finish");
             handle.stop(true).await;
         });
-        Ok(Self { server, port })
+        Ok(Self {
+            server,
+            port,
+            demo_credentials,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The demo logins, when this start created them.
+    pub fn demo_credentials(&self) -> Option<&DemoCredentials> {
+        self.demo_credentials.as_ref()
     }
 
     /// A handle to stop the server from elsewhere.

@@ -2,11 +2,17 @@
 
 pub mod app_meta;
 pub mod areas;
+pub mod audit_events;
+pub mod client_clusters;
+pub mod clients;
 pub mod cluster_members;
 pub mod clusters;
 pub mod idempotency_keys;
 pub mod legal_documents;
+pub mod rate_limits;
+pub mod refresh_tokens;
 pub mod regulation_legal_bases;
 pub mod regulation_signatories;
 pub mod regulations;
 pub mod units;
+pub mod users;

@@ -3,6 +3,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_reference_data;
+mod m20261123_000002_identity_and_audit;
 
 /// Runs every migration in order.
 #[derive(Debug)]
@@ -11,6 +12,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_reference_data::Migration)]
+        vec![
+            Box::new(m20261122_000001_reference_data::Migration),
+            Box::new(m20261123_000002_identity_and_audit::Migration),
+        ]
     }
 }

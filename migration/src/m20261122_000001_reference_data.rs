@@ -8,13 +8,13 @@ use sea_orm_migration::{prelude::*, schema::*};
 pub struct Migration;
 
 /// Columns every stored resource carries.
-fn resource(table: impl IntoIden, id: impl IntoIden + 'static) -> TableCreateStatement {
+pub(crate) fn resource(table: impl IntoIden, id: impl IntoIden + 'static) -> TableCreateStatement {
     Table::create().table(table).if_not_exists().col(pk_uuid(id)).to_owned()
 }
 
 /// A text column that sorts by bytes on every database: PostgreSQL would otherwise sort by the
 /// server's locale while SQLite sorts by bytes, and keyset pages must follow one order.
-fn sort_text(backend: DbBackend, column: impl IntoIden, len: Option<u32>) -> ColumnDef {
+pub(crate) fn sort_text(backend: DbBackend, column: impl IntoIden, len: Option<u32>) -> ColumnDef {
     let mut def = match len {
         Some(n) => string_len(column, n),
         None => text(column),
@@ -26,7 +26,7 @@ fn sort_text(backend: DbBackend, column: impl IntoIden, len: Option<u32>) -> Col
 }
 
 /// Search and sort columns, timestamps, version and the soft-delete mark.
-fn bookkeeping(backend: DbBackend, t: &mut TableCreateStatement) -> &mut TableCreateStatement {
+pub(crate) fn bookkeeping(backend: DbBackend, t: &mut TableCreateStatement) -> &mut TableCreateStatement {
     t.col(text(Common::SearchText))
         .col(sort_text(backend, Common::SortKey, Some(1000)))
         .col(timestamp_with_time_zone(Common::CreatedAt))
@@ -35,7 +35,7 @@ fn bookkeeping(backend: DbBackend, t: &mut TableCreateStatement) -> &mut TableCr
         .col(timestamp_with_time_zone_null(Common::DeletedAt))
 }
 
-fn index(name: &str, table: impl IntoIden, cols: &[&'static str]) -> IndexCreateStatement {
+pub(crate) fn index(name: &str, table: impl IntoIden, cols: &[&'static str]) -> IndexCreateStatement {
     let mut idx = Index::create();
     idx.name(name).table(table).if_not_exists();
     for col in cols {

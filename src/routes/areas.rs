@@ -8,6 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::audit::AuditContext;
+use crate::context::RequestContext;
 use crate::conditional::{self, Precondition};
 use crate::domain::{AreaLevel, Date};
 use crate::error::ApiResult;
@@ -139,8 +141,9 @@ pub async fn get_area(req: HttpRequest, db: web::Data<DatabaseConnection>, id: w
     responses((status = 201, description = "The area was created.", body = Area)),
 )]
 #[post("/areas")]
-pub async fn create_area(db: web::Data<DatabaseConnection>, body: JsonBody<CreateAreaRequest>) -> ApiResult<HttpResponse> {
-    let area = Area::from_model(common::create::<areas::Entity, _>(db.get_ref(), body.0.into()).await?)?;
+pub async fn create_area(
+    ctx: RequestContext,db: web::Data<DatabaseConnection>, body: JsonBody<CreateAreaRequest>) -> ApiResult<HttpResponse> {
+    let area = Area::from_model(common::create::<areas::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), body.0.into()).await?)?;
     Ok(conditional::created(format!("/api/v1/areas/{}", area.stamp.id), &area))
 }
 
@@ -153,13 +156,14 @@ pub async fn create_area(db: web::Data<DatabaseConnection>, body: JsonBody<Creat
 )]
 #[patch("/areas/{id}")]
 pub async fn update_area(
+    ctx: RequestContext,
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
     precondition: Precondition,
     body: JsonBody<UpdateAreaRequest>,
 ) -> ApiResult<HttpResponse> {
     let patch = body.0;
-    let model = common::update::<areas::Entity, _, _>(db.get_ref(), id.into_inner(), &precondition, |d, e| patch.apply(d, e)).await?;
+    let model = common::update::<areas::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), id.into_inner(), &precondition, |d, e| patch.apply(d, e)).await?;
     Ok(conditional::updated(&Area::from_model(model)?))
 }
 
@@ -172,8 +176,9 @@ pub async fn update_area(
     responses((status = 204, description = "The area was deleted.")),
 )]
 #[delete("/areas/{id}")]
-pub async fn delete_area(db: web::Data<DatabaseConnection>, id: web::Path<Uuid>, precondition: Precondition) -> ApiResult<HttpResponse> {
-    common::delete::<areas::Entity, _>(db.get_ref(), id.into_inner(), &precondition).await?;
+pub async fn delete_area(
+    ctx: RequestContext,db: web::Data<DatabaseConnection>, id: web::Path<Uuid>, precondition: Precondition) -> ApiResult<HttpResponse> {
+    common::delete::<areas::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), id.into_inner(), &precondition).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -9,13 +9,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::memberships::CreateMemberRequest;
+use crate::audit::AuditContext;
+use crate::context::RequestContext;
 use crate::conditional::{self, Precondition};
 use crate::domain::{Classification, ClusterKind, ClusterStatus, Date};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, ListQuery, StrictQuery};
 use crate::pagination::{Page, PageParams};
 use crate::patch::Patch;
-use crate::services::{clusters as service, common};
+use crate::services::{access, clusters as service, common};
 use crate::sort_order;
 use crate::views::clusters::{Cluster, ClusterSummary};
 
@@ -125,8 +127,12 @@ pub struct UpdateClusterRequest {
     responses((status = 200, description = "One page of clusters.", body = Page<ClusterSummary>)),
 )]
 #[get("/clusters")]
-pub async fn list_clusters(db: web::Data<DatabaseConnection>, query: ListQuery<ClusterListParams>) -> ApiResult<HttpResponse> {
-    let (items, next) = service::list(db.get_ref(), &query.filter, &query.page).await?;
+pub async fn list_clusters(
+    ctx: RequestContext,
+    db: web::Data<DatabaseConnection>,
+    query: ListQuery<ClusterListParams>,
+) -> ApiResult<HttpResponse> {
+    let (items, next) = service::list(db.get_ref(), ctx.principal()?, &query.filter, &query.page).await?;
     Ok(query.respond(items, next))
 }
 
@@ -142,11 +148,13 @@ pub async fn list_clusters(db: web::Data<DatabaseConnection>, query: ListQuery<C
 #[get("/clusters/{id}")]
 pub async fn get_cluster(
     req: HttpRequest,
+    ctx: RequestContext,
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
     params: StrictQuery<ClusterReadParams>,
 ) -> ApiResult<HttpResponse> {
-    let model = common::find_live::<clusters::Entity, _>(db.get_ref(), id.into_inner()).await?;
+    let model = access::visible_cluster(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
+    access::audit_read::<clusters::Entity, _>(db.get_ref(), &ctx, model.id, &model.classification).await?;
     let cluster = service::view(db.get_ref(), model, params.0.as_of.map(Into::into)).await?;
     Ok(conditional::one(&req, &cluster))
 }
@@ -158,8 +166,11 @@ pub async fn get_cluster(
     responses((status = 201, description = "The cluster was created.", body = Cluster)),
 )]
 #[post("/clusters")]
-pub async fn create_cluster(db: web::Data<DatabaseConnection>, body: JsonBody<CreateClusterRequest>) -> ApiResult<HttpResponse> {
-    let model = common::create::<clusters::Entity, _>(db.get_ref(), body.0.into()).await?;
+pub async fn create_cluster(
+    ctx: RequestContext,db: web::Data<DatabaseConnection>, body: JsonBody<CreateClusterRequest>) -> ApiResult<HttpResponse> {
+    let mut draft = service::ClusterDraft::from(body.0);
+    service::check_creator(ctx.principal()?, &mut draft)?;
+    let model = common::create::<clusters::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), draft).await?;
     let cluster = service::view(db.get_ref(), model, None).await?;
     Ok(conditional::created(
         format!("/api/v1/clusters/{}", cluster.cluster.stamp.id),
@@ -176,13 +187,20 @@ pub async fn create_cluster(db: web::Data<DatabaseConnection>, body: JsonBody<Cr
 )]
 #[patch("/clusters/{id}")]
 pub async fn update_cluster(
+    ctx: RequestContext,
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
     precondition: Precondition,
     body: JsonBody<UpdateClusterRequest>,
 ) -> ApiResult<HttpResponse> {
     let patch = body.0;
-    let model = common::update::<clusters::Entity, _, _>(db.get_ref(), id.into_inner(), &precondition, |d, e| patch.apply(d, e)).await?;
+    let principal = ctx.principal()?;
+    let id = access::managed_cluster(db.get_ref(), principal, id.into_inner()).await?.id;
+    let model = common::update::<clusters::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), id, &precondition, |d, e| {
+        patch.apply(d, e);
+        access::check_classification(principal, d.classification, e);
+    })
+    .await?;
     Ok(conditional::updated(&service::view(db.get_ref(), model, None).await?))
 }
 
@@ -195,8 +213,10 @@ pub async fn update_cluster(
     responses((status = 204, description = "The cluster was deleted.")),
 )]
 #[delete("/clusters/{id}")]
-pub async fn delete_cluster(db: web::Data<DatabaseConnection>, id: web::Path<Uuid>, precondition: Precondition) -> ApiResult<HttpResponse> {
-    common::delete::<clusters::Entity, _>(db.get_ref(), id.into_inner(), &precondition).await?;
+pub async fn delete_cluster(
+    ctx: RequestContext,db: web::Data<DatabaseConnection>, id: web::Path<Uuid>, precondition: Precondition) -> ApiResult<HttpResponse> {
+    let id = access::managed_cluster(db.get_ref(), ctx.principal()?, id.into_inner()).await?.id;
+    common::delete::<clusters::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), id, &precondition).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -8,6 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::audit::AuditContext;
+use crate::context::RequestContext;
 use crate::conditional::{self, Precondition};
 use crate::domain::{Date, LegalDocumentKind};
 use crate::error::ApiResult;
@@ -121,10 +123,11 @@ pub async fn get_legal_document(req: HttpRequest, db: web::Data<DatabaseConnecti
 )]
 #[post("/legal-documents")]
 pub async fn create_legal_document(
+    ctx: RequestContext,
     db: web::Data<DatabaseConnection>,
     body: JsonBody<CreateLegalDocumentRequest>,
 ) -> ApiResult<HttpResponse> {
-    let document = LegalDocument::from_model(common::create::<legal_documents::Entity, _>(db.get_ref(), body.0.into()).await?)?;
+    let document = LegalDocument::from_model(common::create::<legal_documents::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), body.0.into()).await?)?;
     Ok(conditional::created(
         format!("/api/v1/legal-documents/{}", document.stamp.id),
         &document,
@@ -140,6 +143,7 @@ pub async fn create_legal_document(
 )]
 #[patch("/legal-documents/{id}")]
 pub async fn update_legal_document(
+    ctx: RequestContext,
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
     precondition: Precondition,
@@ -147,7 +151,7 @@ pub async fn update_legal_document(
 ) -> ApiResult<HttpResponse> {
     let patch = body.0;
     let model =
-        common::update::<legal_documents::Entity, _, _>(db.get_ref(), id.into_inner(), &precondition, |d, e| patch.apply(d, e)).await?;
+        common::update::<legal_documents::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), id.into_inner(), &precondition, |d, e| patch.apply(d, e)).await?;
     Ok(conditional::updated(&LegalDocument::from_model(model)?))
 }
 
@@ -161,11 +165,12 @@ pub async fn update_legal_document(
 )]
 #[delete("/legal-documents/{id}")]
 pub async fn delete_legal_document(
+    ctx: RequestContext,
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
     precondition: Precondition,
 ) -> ApiResult<HttpResponse> {
-    common::delete::<legal_documents::Entity, _>(db.get_ref(), id.into_inner(), &precondition).await?;
+    common::delete::<legal_documents::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), id.into_inner(), &precondition).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

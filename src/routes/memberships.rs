@@ -1,20 +1,22 @@
 //! `/clusters/{id}/members`: which units belong to a cluster, in which role, over which period.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use entity::{cluster_members, clusters};
+use entity::cluster_members;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::audit::AuditContext;
+use crate::context::RequestContext;
 use crate::conditional::{self, Precondition};
 use crate::domain::{Date, MemberRole};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, ListQuery};
 use crate::pagination::{Page, PageParams};
 use crate::patch::Patch;
-use crate::services::{common, memberships as service};
+use crate::services::{access, common, memberships as service};
 use crate::sort_order;
 use crate::views::clusters::Member;
 
@@ -82,11 +84,12 @@ const MEMBER_ID: &str = "The membership's id.";
 )]
 #[get("/clusters/{id}/members")]
 pub async fn list_members(
+    ctx: RequestContext,
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
     query: ListQuery<MemberListParams>,
 ) -> ApiResult<HttpResponse> {
-    let cluster = common::find_live::<clusters::Entity, _>(db.get_ref(), id.into_inner()).await?;
+    let cluster = access::visible_cluster(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
     let (items, next) = service::list(db.get_ref(), cluster.id, &query.filter, &query.page).await?;
     Ok(query.respond(items, next))
 }
@@ -98,8 +101,14 @@ pub async fn list_members(
     responses((status = 200, description = "The membership.", body = Member)),
 )]
 #[get("/clusters/{id}/members/{member_id}")]
-pub async fn get_member(req: HttpRequest, db: web::Data<DatabaseConnection>, path: web::Path<(Uuid, Uuid)>) -> ApiResult<HttpResponse> {
+pub async fn get_member(
+    req: HttpRequest,
+    ctx: RequestContext,
+    db: web::Data<DatabaseConnection>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
     let (cluster_id, member_id) = path.into_inner();
+    access::visible_cluster(db.get_ref(), ctx.principal()?, cluster_id).await?;
     let member = service::find(db.get_ref(), cluster_id, member_id).await?;
     Ok(conditional::one(&req, &service::view(db.get_ref(), member).await?))
 }
@@ -116,12 +125,13 @@ pub async fn get_member(req: HttpRequest, db: web::Data<DatabaseConnection>, pat
 )]
 #[post("/clusters/{id}/members")]
 pub async fn create_member(
+    ctx: RequestContext,
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
     body: JsonBody<CreateMemberRequest>,
 ) -> ApiResult<HttpResponse> {
-    let cluster = common::find_live::<clusters::Entity, _>(db.get_ref(), id.into_inner()).await?;
-    let model = common::create::<cluster_members::Entity, _>(db.get_ref(), service::MemberDraft::new(cluster.id, body.0)).await?;
+    let cluster = access::managed_cluster(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
+    let model = common::create::<cluster_members::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), service::MemberDraft::new(cluster.id, body.0)).await?;
     let member = service::view(db.get_ref(), model).await?;
     Ok(conditional::created(
         format!("/api/v1/clusters/{}/members/{}", cluster.id, member.stamp.id),
@@ -140,15 +150,17 @@ pub async fn create_member(
 )]
 #[patch("/clusters/{id}/members/{member_id}")]
 pub async fn update_member(
+    ctx: RequestContext,
     db: web::Data<DatabaseConnection>,
     path: web::Path<(Uuid, Uuid)>,
     precondition: Precondition,
     body: JsonBody<UpdateMemberRequest>,
 ) -> ApiResult<HttpResponse> {
     let (cluster_id, member_id) = path.into_inner();
+    access::managed_cluster(db.get_ref(), ctx.principal()?, cluster_id).await?;
     service::find(db.get_ref(), cluster_id, member_id).await?;
     let patch = body.0;
-    let model = common::update::<cluster_members::Entity, _, _>(db.get_ref(), member_id, &precondition, |d, e| patch.apply(d, e)).await?;
+    let model = common::update::<cluster_members::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), member_id, &precondition, |d, e| patch.apply(d, e)).await?;
     Ok(conditional::updated(&service::view(db.get_ref(), model).await?))
 }
 
@@ -163,13 +175,15 @@ pub async fn update_member(
 )]
 #[delete("/clusters/{id}/members/{member_id}")]
 pub async fn delete_member(
+    ctx: RequestContext,
     db: web::Data<DatabaseConnection>,
     path: web::Path<(Uuid, Uuid)>,
     precondition: Precondition,
 ) -> ApiResult<HttpResponse> {
     let (cluster_id, member_id) = path.into_inner();
+    access::managed_cluster(db.get_ref(), ctx.principal()?, cluster_id).await?;
     service::find(db.get_ref(), cluster_id, member_id).await?;
-    common::delete::<cluster_members::Entity, _>(db.get_ref(), member_id, &precondition).await?;
+    common::delete::<cluster_members::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), member_id, &precondition).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

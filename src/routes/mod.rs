@@ -2,12 +2,16 @@
 //! registers its operations (routes and OpenAPI document alike).
 
 pub mod areas;
+pub mod audit_events;
+pub mod auth;
+pub mod clients;
 pub mod clusters;
 pub mod health;
 pub mod legal_documents;
 pub mod memberships;
 pub mod regulations;
 pub mod units;
+pub mod users;
 
 use actix_web::web;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -17,12 +21,16 @@ use crate::text;
 
 /// Registers every `/api/v1` operation.
 pub fn api(cfg: &mut ServiceConfig) {
-    cfg.configure(areas::configure)
+    cfg.configure(auth::configure)
+        .configure(areas::configure)
         .configure(units::configure)
         .configure(legal_documents::configure)
         .configure(clusters::configure)
         .configure(memberships::configure)
-        .configure(regulations::configure);
+        .configure(regulations::configure)
+        .configure(users::configure)
+        .configure(clients::configure)
+        .configure(audit_events::configure);
 }
 
 /// Malformed path parameters (an id that is not a UUID) answer 400 naming the parameter.

@@ -8,13 +8,16 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::audit::AuditContext;
+use crate::context::RequestContext;
 use crate::conditional::{self, Precondition};
 use crate::domain::{Date, RegulationStatus};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, ListQuery};
 use crate::pagination::{Page, PageParams};
 use crate::patch::Patch;
-use crate::services::{common, regulations as service};
+use crate::services::common::Record;
+use crate::services::{access, common, regulations as service};
 use crate::sort_order;
 use crate::views::regulations::Regulation;
 
@@ -174,8 +177,12 @@ const REGULATION_ID: &str = "The regulation's id.";
     responses((status = 200, description = "One page of regulations.", body = Page<Regulation>)),
 )]
 #[get("/regulations")]
-pub async fn list_regulations(db: web::Data<DatabaseConnection>, query: ListQuery<RegulationListParams>) -> ApiResult<HttpResponse> {
-    let (items, next) = service::list(db.get_ref(), &query.filter, &query.page).await?;
+pub async fn list_regulations(
+    ctx: RequestContext,
+    db: web::Data<DatabaseConnection>,
+    query: ListQuery<RegulationListParams>,
+) -> ApiResult<HttpResponse> {
+    let (items, next) = service::list(db.get_ref(), ctx.principal()?, &query.filter, &query.page).await?;
     Ok(query.respond(items, next))
 }
 
@@ -187,11 +194,13 @@ pub async fn list_regulations(db: web::Data<DatabaseConnection>, query: ListQuer
 )]
 #[get("/clusters/{id}/regulations")]
 pub async fn list_cluster_regulations(
+    ctx: RequestContext,
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
     query: ListQuery<ClusterRegulationListParams>,
 ) -> ApiResult<HttpResponse> {
-    let cluster = common::find_live::<clusters::Entity, _>(db.get_ref(), id.into_inner()).await?;
+    let principal = ctx.principal()?;
+    let cluster = access::visible_cluster(db.get_ref(), principal, id.into_inner()).await?;
     let f = &query.filter;
     let filter = RegulationListParams {
         q: f.q.clone(),
@@ -200,7 +209,7 @@ pub async fn list_cluster_regulations(
         effective_on: f.effective_on,
         sort: f.sort,
     };
-    let (items, next) = service::list(db.get_ref(), &filter, &query.page).await?;
+    let (items, next) = service::list(db.get_ref(), principal, &filter, &query.page).await?;
     Ok(query.respond(items, next))
 }
 
@@ -211,9 +220,32 @@ pub async fn list_cluster_regulations(
     responses((status = 200, description = "The regulation with its signatories and legal bases.", body = Regulation)),
 )]
 #[get("/regulations/{id}")]
-pub async fn get_regulation(req: HttpRequest, db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
-    let model = common::find_live::<regulations::Entity, _>(db.get_ref(), id.into_inner()).await?;
+pub async fn get_regulation(
+    req: HttpRequest,
+    ctx: RequestContext,
+    db: web::Data<DatabaseConnection>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let (model, cluster) = visible(db.get_ref(), &ctx, id.into_inner()).await?;
+    access::audit_read::<regulations::Entity, _>(db.get_ref(), &ctx, model.id, &cluster.classification).await?;
     Ok(conditional::one(&req, &service::view(db.get_ref(), model).await?))
+}
+
+/// A regulation whose cluster the caller may see, with that cluster; 404 otherwise.
+async fn visible(db: &DatabaseConnection, ctx: &RequestContext, id: Uuid) -> ApiResult<(regulations::Model, clusters::Model)> {
+    let model = common::find_live::<regulations::Entity, _>(db, id).await?;
+    let cluster = access::visible_cluster(db, ctx.principal()?, model.cluster_id)
+        .await
+        .map_err(|_| ApiError::not_found(regulations::Entity::NOUN))?;
+    Ok((model, cluster))
+}
+
+/// A regulation the caller may change: 404 when it may not see it, 403 when it does not manage
+/// its cluster.
+async fn managed(db: &DatabaseConnection, ctx: &RequestContext, id: Uuid) -> ApiResult<regulations::Model> {
+    let (model, cluster) = visible(db, ctx, id).await?;
+    access::check_manages(db, ctx.principal()?, &cluster).await?;
+    Ok(model)
 }
 
 /// Record a regulation of a cluster
@@ -225,12 +257,13 @@ pub async fn get_regulation(req: HttpRequest, db: web::Data<DatabaseConnection>,
 )]
 #[post("/clusters/{id}/regulations")]
 pub async fn create_regulation(
+    ctx: RequestContext,
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
     body: JsonBody<CreateRegulationRequest>,
 ) -> ApiResult<HttpResponse> {
-    let cluster = common::find_live::<clusters::Entity, _>(db.get_ref(), id.into_inner()).await?;
-    let model = common::create::<regulations::Entity, _>(db.get_ref(), service::RegulationDraft::new(cluster.id, body.0)).await?;
+    let cluster = access::managed_cluster(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
+    let model = common::create::<regulations::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), service::RegulationDraft::new(cluster.id, body.0)).await?;
     let regulation = service::view(db.get_ref(), model).await?;
     Ok(conditional::created(
         format!("/api/v1/regulations/{}", regulation.stamp.id),
@@ -247,13 +280,15 @@ pub async fn create_regulation(
 )]
 #[patch("/regulations/{id}")]
 pub async fn update_regulation(
+    ctx: RequestContext,
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
     precondition: Precondition,
     body: JsonBody<UpdateRegulationRequest>,
 ) -> ApiResult<HttpResponse> {
     let patch = body.0;
-    let model = common::update::<regulations::Entity, _, _>(db.get_ref(), id.into_inner(), &precondition, |d, e| patch.apply(d, e)).await?;
+    let id = managed(db.get_ref(), &ctx, id.into_inner()).await?.id;
+    let model = common::update::<regulations::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), id, &precondition, |d, e| patch.apply(d, e)).await?;
     Ok(conditional::updated(&service::view(db.get_ref(), model).await?))
 }
 
@@ -268,11 +303,13 @@ pub async fn update_regulation(
 )]
 #[delete("/regulations/{id}")]
 pub async fn delete_regulation(
+    ctx: RequestContext,
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
     precondition: Precondition,
 ) -> ApiResult<HttpResponse> {
-    common::delete::<regulations::Entity, _>(db.get_ref(), id.into_inner(), &precondition).await?;
+    let id = managed(db.get_ref(), &ctx, id.into_inner()).await?.id;
+    common::delete::<regulations::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), id, &precondition).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

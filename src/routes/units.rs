@@ -8,6 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::audit::AuditContext;
+use crate::context::RequestContext;
 use crate::conditional::{self, Precondition};
 use crate::domain::{Date, Force, UnitLevel};
 use crate::error::ApiResult;
@@ -223,8 +225,9 @@ pub async fn list_unit_children(
     responses((status = 201, description = "The unit was created.", body = Unit)),
 )]
 #[post("/units")]
-pub async fn create_unit(db: web::Data<DatabaseConnection>, body: JsonBody<CreateUnitRequest>) -> ApiResult<HttpResponse> {
-    let model = common::create::<units::Entity, _>(db.get_ref(), body.0.into()).await?;
+pub async fn create_unit(
+    ctx: RequestContext,db: web::Data<DatabaseConnection>, body: JsonBody<CreateUnitRequest>) -> ApiResult<HttpResponse> {
+    let model = common::create::<units::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), body.0.into()).await?;
     let unit = service::view(db.get_ref(), model).await?;
     Ok(conditional::created(format!("/api/v1/units/{}", unit.stamp.id), &unit))
 }
@@ -238,13 +241,14 @@ pub async fn create_unit(db: web::Data<DatabaseConnection>, body: JsonBody<Creat
 )]
 #[patch("/units/{id}")]
 pub async fn update_unit(
+    ctx: RequestContext,
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
     precondition: Precondition,
     body: JsonBody<UpdateUnitRequest>,
 ) -> ApiResult<HttpResponse> {
     let patch = body.0;
-    let model = common::update::<units::Entity, _, _>(db.get_ref(), id.into_inner(), &precondition, |d, e| patch.apply(d, e)).await?;
+    let model = common::update::<units::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), id.into_inner(), &precondition, |d, e| patch.apply(d, e)).await?;
     Ok(conditional::updated(&service::view(db.get_ref(), model).await?))
 }
 
@@ -258,8 +262,9 @@ pub async fn update_unit(
     responses((status = 204, description = "The unit was deleted.")),
 )]
 #[delete("/units/{id}")]
-pub async fn delete_unit(db: web::Data<DatabaseConnection>, id: web::Path<Uuid>, precondition: Precondition) -> ApiResult<HttpResponse> {
-    common::delete::<units::Entity, _>(db.get_ref(), id.into_inner(), &precondition).await?;
+pub async fn delete_unit(
+    ctx: RequestContext,db: web::Data<DatabaseConnection>, id: web::Path<Uuid>, precondition: Precondition) -> ApiResult<HttpResponse> {
+    common::delete::<units::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), id.into_inner(), &precondition).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

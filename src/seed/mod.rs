@@ -6,19 +6,23 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use entity::{app_meta, areas, clusters, legal_documents, regulations, units};
+use entity::{app_meta, areas, clients, clusters, legal_documents, regulations, units, users};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set, SqlErr, TransactionTrait};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::audit::AuditContext;
+use crate::auth::passwords::{hash_now, random_secret};
 use crate::db;
-use crate::domain::{AreaLevel, Classification, ClusterKind, ClusterStatus, Force, LegalDocumentKind, RegulationStatus, UnitLevel};
+use crate::domain::{AreaLevel, Classification, ClusterKind, ClusterStatus, Force, LegalDocumentKind, RegulationStatus, Role, Scope, UnitLevel};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::clusters::CreateClusterRequest;
 use crate::routes::memberships::CreateMemberRequest;
 use crate::routes::regulations::{CreateRegulationRequest, LegalBasisInput, SignatoryInput};
 use crate::services::areas::AreaDraft;
+use crate::services::clients::{ClientDraft, new_secret};
 use crate::services::clusters::ClusterDraft;
+use crate::services::users::UserDraft;
 use crate::services::common::{self, live};
 use crate::services::legal_documents::LegalDocumentDraft;
 use crate::services::regulations::RegulationDraft;
@@ -116,10 +120,10 @@ impl Keys {
 
 /// Loads the demo data unless it was loaded before or the database already holds reference
 /// data or clusters. Returns whether it was loaded. Safe when several nodes start at once.
-pub async fn load_demo_if_empty(db: &DatabaseConnection) -> ApiResult<bool> {
+pub async fn load_demo_if_empty(db: &DatabaseConnection) -> ApiResult<Option<DemoCredentials>> {
     let txn = common::begin_write(db).await?;
     if app_meta::Entity::find_by_id(MARKER.to_owned()).one(&txn).await?.is_some() || holds_records(&txn).await? {
-        return Ok(false);
+        return Ok(None);
     }
     let marker = app_meta::ActiveModel {
         key: Set(MARKER.to_owned()),
@@ -129,14 +133,79 @@ pub async fn load_demo_if_empty(db: &DatabaseConnection) -> ApiResult<bool> {
     match app_meta::Entity::insert(marker).exec_without_returning(&txn).await {
         Ok(_) => {}
         // Another node is loading it right now.
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => return Ok(false),
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => return Ok(None),
         Err(e) => return Err(e.into()),
     }
     let demo: Demo = serde_json::from_str(DEMO).map_err(|e| ApiError::internal(format!("demo.json is invalid: {e}")))?;
-    load(&txn, demo).await?;
+    let (keys, clusters) = load(&txn, demo).await?;
+    let credentials = principals(&txn, &keys, &clusters).await?;
     txn.commit().await?;
-    tracing::info!("demo data loaded: the 8-unit liaison cluster and four other clusters");
-    Ok(true)
+    tracing::info!("demo data loaded: the 8-unit liaison cluster and four other clusters, one user per role and a read-only client");
+    Ok(Some(credentials))
+}
+
+/// The generated logins of the demo principals; shown once, at the start that creates them.
+#[derive(Debug, Clone)]
+pub struct DemoCredentials {
+    /// `(username, role, password)` of each demo user.
+    pub users: Vec<(String, Role, String)>,
+    /// `(client_id, client_secret)` of the read-only integration client.
+    pub client: (Uuid, String),
+}
+
+impl std::fmt::Display for DemoCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "Demo logins (shown once; they exist only in this demo database):")?;
+        for (username, role, password) in &self.users {
+            writeln!(f, "  {:<13} username={username:<22} password={password}", role.as_ref())?;
+        }
+        let (id, secret) = &self.client;
+        writeln!(f, "  integration   client_id={id} client_secret={secret} (read-only)")
+    }
+}
+
+/// One user per role in the demo units (`unit key`, `username`, role, clearance), and the
+/// read-only integration client of Công an tỉnh Hưng Yên, granted the 8-unit cluster.
+const DEMO_USERS: &[(&str, &str, Role, Classification)] = &[
+    ("bca", "admin", Role::Admin, Classification::Secret),
+    ("cah_gia_lam", "coordinator.gialam", Role::Coordinator, Classification::Confidential),
+    ("cah_van_lam", "officer.vanlam", Role::Officer, Classification::Internal),
+    ("cah_le_thuy", "analyst.lethuy", Role::Analyst, Classification::Internal),
+    ("bca", "auditor", Role::Auditor, Classification::Secret),
+];
+
+async fn principals<C: ConnectionTrait + TransactionTrait>(db: &C, keys: &Keys, clusters: &[Uuid]) -> ApiResult<DemoCredentials> {
+    let system = AuditContext::system();
+    let mut logins = Vec::new();
+    for (unit, username, role, clearance) in DEMO_USERS {
+        let password = random_secret(12)?;
+        let draft = UserDraft {
+            username: (*username).to_owned(),
+            display_name: format!("Demo {}", role.as_ref()),
+            unit_id: keys.get(unit)?,
+            roles: vec![*role],
+            clearance: *clearance,
+            disabled: false,
+            password_hash: hash_now(&password)?,
+        };
+        common::create::<users::Entity, _>(db, &system, draft).await?;
+        logins.push(((*username).to_owned(), *role, password));
+    }
+    let (secret, digest) = new_secret()?;
+    let draft = ClientDraft {
+        name: "Cổng dữ liệu Công an tỉnh Hưng Yên (chỉ đọc)".to_owned(),
+        unit_id: keys.get("ca_hy")?,
+        scopes: vec![Scope::ReferenceRead, Scope::ClustersRead],
+        cluster_ids: clusters.iter().take(1).copied().collect(),
+        clearance: Classification::Internal,
+        disabled: false,
+        secret_hash: digest,
+    };
+    let client = common::create::<clients::Entity, _>(db, &system, draft).await?;
+    Ok(DemoCredentials {
+        users: logins,
+        client: (client.id, secret),
+    })
 }
 
 async fn holds_records<C: ConnectionTrait>(db: &C) -> ApiResult<bool> {
@@ -146,8 +215,10 @@ async fn holds_records<C: ConnectionTrait>(db: &C) -> ApiResult<bool> {
     Ok(areas + units + clusters > 0)
 }
 
-async fn load<C: ConnectionTrait + TransactionTrait>(db: &C, demo: Demo) -> ApiResult<()> {
+/// Writes the demo records; returns their keys and the clusters' ids in file order.
+async fn load<C: ConnectionTrait + TransactionTrait>(db: &C, demo: Demo) -> ApiResult<(Keys, Vec<Uuid>)> {
     let mut keys = Keys::default();
+    let mut cluster_ids = Vec::new();
     for a in demo.areas {
         let draft = AreaDraft {
             code: a.code,
@@ -158,7 +229,7 @@ async fn load<C: ConnectionTrait + TransactionTrait>(db: &C, demo: Demo) -> ApiR
             valid_to: a.valid_to,
             successor_id: None,
         };
-        let area = common::create::<areas::Entity, _>(db, draft).await?;
+        let area = common::create::<areas::Entity, _>(db, &AuditContext::system(), draft).await?;
         keys.0.insert(a.key, area.id);
     }
     for u in demo.units {
@@ -176,7 +247,7 @@ async fn load<C: ConnectionTrait + TransactionTrait>(db: &C, demo: Demo) -> ApiR
             email: None,
             address: None,
         };
-        let unit = common::create::<units::Entity, _>(db, draft).await?;
+        let unit = common::create::<units::Entity, _>(db, &AuditContext::system(), draft).await?;
         keys.0.insert(u.key, unit.id);
     }
     for d in demo.legal_documents {
@@ -187,7 +258,7 @@ async fn load<C: ConnectionTrait + TransactionTrait>(db: &C, demo: Demo) -> ApiR
             issued_on: d.issued_on,
             title: d.title,
         };
-        let document = common::create::<legal_documents::Entity, _>(db, draft).await?;
+        let document = common::create::<legal_documents::Entity, _>(db, &AuditContext::system(), draft).await?;
         keys.0.insert(d.key, document.id);
     }
     for c in demo.clusters {
@@ -213,7 +284,8 @@ async fn load<C: ConnectionTrait + TransactionTrait>(db: &C, demo: Demo) -> ApiR
             reporting_sla_hours: None,
             members,
         };
-        let cluster = common::create::<clusters::Entity, _>(db, ClusterDraft::from(request)).await?;
+        let cluster = common::create::<clusters::Entity, _>(db, &AuditContext::system(), ClusterDraft::from(request)).await?;
+        cluster_ids.push(cluster.id);
         for r in c.regulations {
             let request = CreateRegulationRequest {
                 title: r.title,
@@ -246,10 +318,10 @@ async fn load<C: ConnectionTrait + TransactionTrait>(db: &C, demo: Demo) -> ApiR
                     })
                     .collect::<ApiResult<_>>()?,
             };
-            common::create::<regulations::Entity, _>(db, RegulationDraft::new(cluster.id, request)).await?;
+            common::create::<regulations::Entity, _>(db, &AuditContext::system(), RegulationDraft::new(cluster.id, request)).await?;
         }
     }
-    Ok(())
+    Ok((keys, cluster_ids))
 }
 
 #[cfg(test)]

@@ -2,16 +2,18 @@
 //! member units, and the member list of a given day.
 
 use chrono::NaiveDate;
-use entity::{cluster_members, clusters, regulations, units};
+use entity::{client_clusters, cluster_members, clusters, regulations, units};
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
+use super::access;
 use super::common::{self, Record, Resource, live};
+use crate::auth::{Principal, PrincipalKind};
 use super::memberships::{self, MemberDraft};
 use crate::db;
 use crate::domain::{Classification, ClusterKind, ClusterStatus, Lifecycle, MemberRole, Stored};
-use crate::error::{ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::pagination::{PageRequest, fetch_page};
 use crate::routes::clusters::{ClusterListParams, CreateClusterRequest, UpdateClusterRequest};
 use crate::search;
@@ -33,6 +35,8 @@ pub struct ClusterDraft {
     pub description: Option<String>,
     pub reporting_sla_hours: Option<i32>,
     pub members: Vec<MemberDraft>,
+    /// The agency client that creates the cluster, and is granted it; only when it is created.
+    pub grant_to_client: Option<Uuid>,
 }
 
 impl From<CreateClusterRequest> for ClusterDraft {
@@ -47,6 +51,7 @@ impl From<CreateClusterRequest> for ClusterDraft {
             reporting_sla_hours: r.reporting_sla_hours,
             // The cluster id is not known until it is stored.
             members: r.members.into_iter().map(|m| MemberDraft::new(Uuid::nil(), m)).collect(),
+            grant_to_client: None,
         }
     }
 }
@@ -76,6 +81,7 @@ impl Resource for clusters::Entity {
             description: m.description.clone(),
             reporting_sla_hours: m.reporting_sla_hours,
             members: Vec::new(),
+            grant_to_client: None,
         })
     }
 
@@ -138,7 +144,17 @@ impl Resource for clusters::Entity {
     }
 
     async fn after_save<C: ConnectionTrait>(db: &C, id: Uuid, d: &ClusterDraft, current: Option<&clusters::Model>) -> ApiResult<()> {
-        if current.is_some() || d.members.is_empty() {
+        if current.is_some() {
+            return Ok(());
+        }
+        if let Some(client_id) = d.grant_to_client {
+            let grant = client_clusters::ActiveModel {
+                client_id: Set(client_id),
+                cluster_id: Set(id),
+            };
+            client_clusters::Entity::insert(grant).exec_without_returning(db).await?;
+        }
+        if d.members.is_empty() {
             return Ok(());
         }
         let now = db::now();
@@ -193,12 +209,38 @@ pub async fn view<C: ConnectionTrait>(db: &C, model: clusters::Model, as_of: Opt
     })
 }
 
+/// Checks what only the creator can get wrong: a classification above its clearance, and (for a
+/// user other than an administrator) a cluster its own unit is not a member of, which it could
+/// not see once created. An agency client is granted the cluster it creates.
+pub fn check_creator(p: &Principal, d: &mut ClusterDraft) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    access::check_classification(p, d.classification, &mut errors);
+    match p.kind {
+        PrincipalKind::Client => d.grant_to_client = Some(p.id),
+        PrincipalKind::User if p.is_admin() => {}
+        PrincipalKind::User => {
+            if !d.members.iter().any(|m| m.unit_id == p.unit_id) {
+                errors.push(FieldError::new(
+                    "members",
+                    "own_unit_missing",
+                    text!(
+                        en: "Must include your own unit: you could not see the cluster otherwise.",
+                        vi: "Phải có đơn vị của bạn: nếu không bạn sẽ không xem được cụm."
+                    ),
+                ));
+            }
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+}
+
 pub async fn list<C: ConnectionTrait>(
     db: &C,
+    p: &Principal,
     f: &ClusterListParams,
     page: &PageRequest,
 ) -> ApiResult<(Vec<ClusterSummary>, Option<String>)> {
-    let mut select = live::<clusters::Entity>();
+    let mut select = live::<clusters::Entity>().filter(access::in_visible_clusters(clusters::Column::Id, p));
     if let Some(terms) = search::query_terms(f.q.as_deref())? {
         let matching_units = Query::select()
             .column(units::Column::Id)

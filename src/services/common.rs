@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::audit::{self, AuditContext};
 use crate::conditional::Precondition;
 use crate::db;
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -21,6 +22,8 @@ use crate::validation::Validator;
 /// A table of versioned, soft-deletable resources.
 pub trait Record: EntityTrait {
     const NOUN: Noun;
+    /// The resource's name in the audit trail.
+    const RESOURCE: &'static str;
     fn id() -> Self::Column;
     fn version() -> Self::Column;
     fn created_at() -> Self::Column;
@@ -32,6 +35,7 @@ macro_rules! record {
     ($module:ident, $en:literal, $vi:literal) => {
         impl Record for entity::$module::Entity {
             const NOUN: Noun = Noun { en: $en, vi: $vi };
+            const RESOURCE: &'static str = stringify!($module);
             fn id() -> Self::Column {
                 entity::$module::Column::Id
             }
@@ -57,6 +61,8 @@ record!(legal_documents, "legal document", "văn bản pháp lý");
 record!(clusters, "cluster", "cụm liên kết");
 record!(cluster_members, "membership", "tư cách thành viên");
 record!(regulations, "regulation", "quy chế");
+record!(users, "user", "người dùng");
+record!(clients, "client", "ứng dụng khách");
 
 /// A resource written through the API: how its writable state (the draft) is read from a stored
 /// record, checked, and written back. The create, update and delete flows below are shared by
@@ -102,9 +108,10 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> ApiResult<C::Transactio
 }
 
 /// Creates a record from a draft and returns it as stored.
-pub async fn create<E, C>(db: &C, mut draft: E::Draft) -> ApiResult<E::Model>
+pub async fn create<E, C>(db: &C, audit: &AuditContext, mut draft: E::Draft) -> ApiResult<E::Model>
 where
     E: Resource,
+    E::Model: serde::Serialize,
     C: ConnectionTrait + TransactionTrait,
 {
     let txn = begin_write(db).await?;
@@ -120,15 +127,27 @@ where
     E::insert(row).exec_without_returning(&txn).await?;
     E::after_save(&txn, id, &draft, None).await?;
     let model = find_live::<E, _>(&txn, id).await?;
+    audit::record(&txn, audit, event::<E>("create", id, audit::created(&model))).await?;
     txn.commit().await?;
     Ok(model)
 }
 
+/// An audit event about a record of `E`.
+pub fn event<E: Record>(action: &'static str, id: Uuid, changes: serde_json::Value) -> audit::Event {
+    audit::Event {
+        action,
+        resource_type: E::RESOURCE,
+        resource_id: Some(id),
+        changes,
+    }
+}
+
 /// Applies a merge patch (through `apply`) to a record, re-validates the whole result, and saves
 /// it if the caller's precondition and the read version still hold.
-pub async fn update<E, C, F>(db: &C, id: Uuid, precondition: &Precondition, apply: F) -> ApiResult<E::Model>
+pub async fn update<E, C, F>(db: &C, audit: &AuditContext, id: Uuid, precondition: &Precondition, apply: F) -> ApiResult<E::Model>
 where
     E: Resource,
+    E::Model: serde::Serialize,
     C: ConnectionTrait + TransactionTrait,
     F: FnOnce(&mut E::Draft, &mut Vec<FieldError>),
 {
@@ -155,12 +174,13 @@ where
     save_versioned::<E, _, _>(&txn, id, version, E::columns(&draft), precondition).await?;
     E::after_save(&txn, id, &draft, Some(&current)).await?;
     let model = find_live::<E, _>(&txn, id).await?;
+    audit::record(&txn, audit, event::<E>("update", id, audit::changed(&current, &model))).await?;
     txn.commit().await?;
     Ok(model)
 }
 
 /// Soft-deletes a record if the caller's precondition holds and nothing live depends on it.
-pub async fn delete<E, C>(db: &C, id: Uuid, precondition: &Precondition) -> ApiResult<E::Model>
+pub async fn delete<E, C>(db: &C, audit: &AuditContext, id: Uuid, precondition: &Precondition) -> ApiResult<E::Model>
 where
     E: Resource,
     C: ConnectionTrait + TransactionTrait,
@@ -172,6 +192,7 @@ where
     E::check_deletable(&txn, &current).await?;
     soft_delete::<E, _>(&txn, id, version, precondition).await?;
     E::after_delete(&txn, &current).await?;
+    audit::record(&txn, audit, event::<E>("delete", id, serde_json::json!({}))).await?;
     txn.commit().await?;
     Ok(current)
 }

@@ -1,7 +1,10 @@
+pub mod access;
 pub mod areas;
+pub mod clients;
 pub mod clusters;
 pub mod common;
 pub mod legal_documents;
 pub mod memberships;
 pub mod regulations;
 pub mod units;
+pub mod users;

@@ -469,10 +469,11 @@ pub async fn view<C: ConnectionTrait>(db: &C, model: regulations::Model) -> ApiR
 
 pub async fn list<C: ConnectionTrait>(
     db: &C,
+    p: &crate::auth::Principal,
     f: &RegulationListParams,
     page: &PageRequest,
 ) -> ApiResult<(Vec<Regulation>, Option<String>)> {
-    let mut select = live::<regulations::Entity>();
+    let mut select = live::<regulations::Entity>().filter(super::access::in_visible_clusters(regulations::Column::ClusterId, p));
     if let Some(terms) = search::query_terms(f.q.as_deref())? {
         select = select.filter(search::matches_all(regulations::Column::SearchText, &terms));
     }

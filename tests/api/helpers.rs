@@ -6,7 +6,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use lienket::config::{DatabaseSettings, DemoMode, ServerSettings};
+use lienket::auth::keys::{KeySet, generate_pem};
+use lienket::auth::tokens::{AccessGrant, TokenService};
+use lienket::config::{AuthSettings, DatabaseSettings, DemoMode, ServerSettings};
+use lienket::domain::{Classification, Role};
+use lienket::seed::DemoCredentials;
 use lienket::startup::Application;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
@@ -18,7 +22,16 @@ pub struct TestApp {
     pub database_url: String,
     /// The application's connection pool (shared with it).
     pub db: sea_orm::DatabaseConnection,
+    /// Sends an administrator's token with every request.
     pub client: reqwest::Client,
+    /// Sends no token.
+    pub anonymous: reqwest::Client,
+    /// Signs tokens with the application's own key.
+    pub tokens: TokenService,
+    /// The application's authentication settings (with its signing key).
+    pub auth: AuthSettings,
+    /// The demo logins, when the demo data was loaded.
+    pub demo: Option<DemoCredentials>,
     server: actix_web::dev::ServerHandle,
     _database: TestDatabase,
 }
@@ -68,14 +81,61 @@ impl Answer {
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn(DemoMode::Off).await
+    spawn(DemoMode::Off, |_| {}).await
 }
 
 pub async fn spawn_app_with_demo() -> TestApp {
-    spawn(DemoMode::Auto).await
+    spawn(DemoMode::Auto, |_| {}).await
 }
 
-async fn spawn(demo: DemoMode) -> TestApp {
+/// An application whose authentication settings `adjust` changes first.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut AuthSettings)) -> TestApp {
+    spawn(DemoMode::Off, adjust).await
+}
+
+/// Authentication settings for tests: a fresh key, generous login limits.
+fn test_auth() -> AuthSettings {
+    AuthSettings {
+        jwt_signing_key: Some(generate_pem().expect("generate a key")),
+        jwt_issuer: "lienket".to_owned(),
+        jwt_audience: "lienket-api".to_owned(),
+        access_token_ttl_secs: 900,
+        refresh_token_ttl_secs: 3600,
+        clock_skew_secs: 5,
+        login_limit_per_address: 10_000,
+        login_limit_per_account: 10_000,
+        ..AuthSettings::for_self_test()
+    }
+}
+
+/// A grant as a user of `role` in `unit` with `clearance` would get it.
+pub fn user_grant(role: Role, unit: Uuid, clearance: Classification) -> AccessGrant {
+    AccessGrant {
+        sub: Uuid::now_v7(),
+        client_id: None,
+        unit_id: unit,
+        roles: vec![role],
+        clearance,
+        scopes: lienket::auth::permissions::scopes_for_roles(&[role]),
+    }
+}
+
+fn bearer_client(token: Option<&str>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().expect("header value"),
+        );
+    }
+    reqwest::Client::builder()
+        .no_proxy()
+        .default_headers(headers)
+        .build()
+        .expect("http client")
+}
+
+async fn spawn(demo: DemoMode, adjust: impl FnOnce(&mut AuthSettings)) -> TestApp {
     let database = TestDatabase::create().await;
     let settings = DatabaseSettings {
         database_url: Some(database.url.clone()),
@@ -91,17 +151,30 @@ async fn spawn(demo: DemoMode) -> TestApp {
         shutdown_timeout_secs: 1,
         idempotency_ttl_hours: 24,
         demo,
+        auth: test_auth(),
     };
+    let mut server = server;
+    adjust(&mut server.auth);
+    let auth = server.auth.clone();
+    let keys = KeySet::from_settings(&auth).expect("test keys");
+    let tokens = TokenService::new(keys, &auth);
     let app = Application::build(db.clone(), server).await.expect("build the application");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
+    let demo = app.demo_credentials().cloned();
     actix_web::rt::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().no_proxy().build().expect("http client");
+    let admin = tokens
+        .issue_access(user_grant(Role::Admin, Uuid::now_v7(), Classification::Secret))
+        .expect("admin token");
     TestApp {
         address,
         database_url: database.url.clone(),
         db,
-        client,
+        client: bearer_client(Some(&admin)),
+        anonymous: bearer_client(None),
+        tokens,
+        auth,
+        demo,
         server: handle,
         _database: database,
     }
@@ -117,6 +190,21 @@ impl Drop for TestApp {
 impl TestApp {
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.client.request(method, format!("{}{path}", self.address))
+    }
+
+    /// A request without a token.
+    pub fn anonymous_request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.anonymous.request(method, format!("{}{path}", self.address))
+    }
+
+    /// A request carrying `token`.
+    pub fn request_as(&self, token: &str, method: Method, path: &str) -> RequestBuilder {
+        self.anonymous.request(method, format!("{}{path}", self.address)).bearer_auth(token)
+    }
+
+    /// An access token for `grant`, signed by the application's key.
+    pub fn token(&self, grant: AccessGrant) -> String {
+        self.tokens.issue_access(grant).expect("sign a token")
     }
 
     pub async fn send(&self, request: RequestBuilder) -> Answer {

@@ -1,0 +1,252 @@
+//! The audit trail: an append-only, hash-chained record of every write and of every read of a
+//! confidential or secret record, written in the same transaction as what it records.
+//!
+//! Each event's `hash` is SHA-256 over its own fields and the previous event's hash, so changing,
+//! removing or reordering a stored event breaks the chain at that point; `lienket audit verify`
+//! walks it.
+
+use entity::audit_events;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::context::RequestContext;
+use crate::db;
+use crate::error::ApiResult;
+use crate::services::common::serialize_on;
+
+/// The `prev_hash` of the first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Fields never copied into the trail: secrets, and bookkeeping every change touches.
+const UNRECORDED: &[&str] = &["password_hash", "secret_hash", "search_text", "sort_key", "updated_at", "version", "deleted_at"];
+
+/// Who did it, from where, in which request.
+#[derive(Debug, Clone, Default)]
+pub struct AuditContext {
+    pub actor_type: &'static str,
+    pub actor_id: Option<Uuid>,
+    pub actor_unit_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+impl AuditContext {
+    /// The command line or the service itself (demo data, bootstrapping).
+    pub fn system() -> Self {
+        Self {
+            actor_type: "system",
+            ..Self::default()
+        }
+    }
+
+    pub fn of(ctx: &RequestContext) -> Self {
+        let mut audit = match &ctx.principal {
+            Some(p) => Self::principal(p),
+            None => Self {
+                actor_type: "anonymous",
+                ..Self::default()
+            },
+        };
+        audit.request_id = Some(ctx.request_id.clone());
+        audit.client_addr = ctx.client_addr.clone();
+        audit
+    }
+
+    fn principal(p: &Principal) -> Self {
+        Self {
+            actor_type: p.kind.as_str(),
+            actor_id: Some(p.id),
+            actor_unit_id: Some(p.unit_id),
+            ..Self::default()
+        }
+    }
+}
+
+/// What happened to which record.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub action: &'static str,
+    pub resource_type: &'static str,
+    pub resource_id: Option<Uuid>,
+    pub changes: Value,
+}
+
+/// The recorded fields of a new record: `{"field": {"after": value}}`.
+pub fn created(model: &impl Serialize) -> Value {
+    diff(&Value::Null, &serde_json::to_value(model).unwrap_or(Value::Null))
+}
+
+/// The fields that differ between two states: `{"field": {"before": …, "after": …}}`.
+pub fn changed(before: &impl Serialize, after: &impl Serialize) -> Value {
+    diff(
+        &serde_json::to_value(before).unwrap_or(Value::Null),
+        &serde_json::to_value(after).unwrap_or(Value::Null),
+    )
+}
+
+fn diff(before: &Value, after: &Value) -> Value {
+    let empty = Map::new();
+    let b = before.as_object().unwrap_or(&empty);
+    let a = after.as_object().unwrap_or(&empty);
+    let mut out = Map::new();
+    for (field, value) in a {
+        if UNRECORDED.contains(&field.as_str()) {
+            continue;
+        }
+        match b.get(field) {
+            Some(old) if old == value => {}
+            Some(old) => {
+                out.insert(field.clone(), json!({"before": old, "after": value}));
+            }
+            None => {
+                out.insert(field.clone(), json!({"after": value}));
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+fn timestamp(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// The hash of an event: SHA-256 over its fields, in a fixed order, and the previous hash.
+pub fn hash_of(e: &audit_events::Model) -> String {
+    let canonical = json!([
+        e.seq,
+        e.id,
+        timestamp(&e.occurred_at),
+        e.actor_type,
+        e.actor_id,
+        e.actor_unit_id,
+        e.action,
+        e.resource_type,
+        e.resource_id,
+        e.changes,
+        e.request_id,
+        e.client_addr,
+        e.prev_hash,
+    ]);
+    Sha256::digest(canonical.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Appends an event. Call inside the transaction of the change it records; on PostgreSQL the
+/// chain's tail stays locked until that transaction ends, so events chain in commit order.
+pub async fn record<C: ConnectionTrait>(db: &C, ctx: &AuditContext, event: Event) -> ApiResult<()> {
+    serialize_on(db, "audit_events").await?;
+    let last: Option<(i64, String)> = audit_events::Entity::find()
+        .select_only()
+        .column(audit_events::Column::Seq)
+        .column(audit_events::Column::Hash)
+        .order_by_desc(audit_events::Column::Seq)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (seq, prev_hash) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS.to_owned()),
+    };
+    let mut model = audit_events::Model {
+        seq,
+        id: Uuid::now_v7(),
+        occurred_at: db::now(),
+        actor_type: ctx.actor_type.to_owned(),
+        actor_id: ctx.actor_id,
+        actor_unit_id: ctx.actor_unit_id,
+        action: event.action.to_owned(),
+        resource_type: event.resource_type.to_owned(),
+        resource_id: event.resource_id,
+        changes: event.changes.to_string(),
+        request_id: ctx.request_id.clone(),
+        client_addr: ctx.client_addr.clone(),
+        prev_hash,
+        hash: String::new(),
+    };
+    model.hash = hash_of(&model);
+    let row = audit_events::ActiveModel {
+        seq: Set(model.seq),
+        id: Set(model.id),
+        occurred_at: Set(model.occurred_at),
+        actor_type: Set(model.actor_type),
+        actor_id: Set(model.actor_id),
+        actor_unit_id: Set(model.actor_unit_id),
+        action: Set(model.action),
+        resource_type: Set(model.resource_type),
+        resource_id: Set(model.resource_id),
+        changes: Set(model.changes),
+        request_id: Set(model.request_id),
+        client_addr: Set(model.client_addr),
+        prev_hash: Set(model.prev_hash),
+        hash: Set(model.hash),
+    };
+    audit_events::Entity::insert(row).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// The outcome of walking the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every event links to the one before and hashes to its stored hash.
+    Intact { events: u64 },
+    /// The first event that does not.
+    Broken { seq: i64, reason: String },
+}
+
+/// Walks the whole chain in order, a page at a time.
+pub async fn verify<C: ConnectionTrait>(db: &C) -> ApiResult<Verdict> {
+    let mut expected_prev = GENESIS.to_owned();
+    let mut expected_seq = 1i64;
+    let mut count = 0u64;
+    loop {
+        let page = audit_events::Entity::find()
+            .filter(audit_events::Column::Seq.gte(expected_seq))
+            .order_by_asc(audit_events::Column::Seq)
+            .limit(1000)
+            .all(db)
+            .await?;
+        if page.is_empty() {
+            return Ok(Verdict::Intact { events: count });
+        }
+        for event in page {
+            if event.seq != expected_seq {
+                return Ok(Verdict::Broken {
+                    seq: expected_seq,
+                    reason: format!("event {expected_seq} is missing"),
+                });
+            }
+            if event.prev_hash != expected_prev {
+                return Ok(Verdict::Broken {
+                    seq: event.seq,
+                    reason: "it does not link to the event before it".to_owned(),
+                });
+            }
+            if hash_of(&event) != event.hash {
+                return Ok(Verdict::Broken {
+                    seq: event.seq,
+                    reason: "its content does not match its hash".to_owned(),
+                });
+            }
+            expected_prev = event.hash;
+            expected_seq += 1;
+            count += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diffs_name_changed_fields_only() {
+        let before = json!({"name": "A", "version": 1, "kind": "x", "password_hash": "h"});
+        let after = json!({"name": "B", "version": 2, "kind": "x", "password_hash": "h2"});
+        assert_eq!(changed(&before, &after), json!({"name": {"before": "A", "after": "B"}}));
+        assert_eq!(created(&json!({"name": "A", "sort_key": "a"})), json!({"name": {"after": "A"}}));
+    }
+}

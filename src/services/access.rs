@@ -1,0 +1,131 @@
+//! What a caller may see and manage: the clusters its unit is or was a member of (for an agency
+//! client, the clusters it was granted; for an administrator, all), and only records classified
+//! at or below its clearance. What it may not see is reported as not existing.
+
+use entity::{client_clusters, cluster_members, clusters};
+use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter, TransactionSession};
+use uuid::Uuid;
+
+use super::common::{self, Record, live};
+use crate::auth::{Principal, PrincipalKind};
+use crate::db;
+use crate::domain::{Classification, Stored};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::text;
+
+/// `SELECT id FROM clusters` the caller may see, for `IN (…)` filters.
+pub fn visible_clusters(p: &Principal) -> SelectStatement {
+    let mut query = Query::select()
+        .column(clusters::Column::Id)
+        .from(clusters::Entity)
+        .and_where(clusters::Column::DeletedAt.is_null())
+        .and_where(clusters::Column::Classification.is_in(p.visible_classifications()))
+        .to_owned();
+    match p.kind {
+        PrincipalKind::User if p.is_admin() => {}
+        PrincipalKind::User => {
+            let memberships = Query::select()
+                .column(cluster_members::Column::ClusterId)
+                .from(cluster_members::Entity)
+                .and_where(cluster_members::Column::DeletedAt.is_null())
+                .and_where(cluster_members::Column::UnitId.eq(p.unit_id))
+                .to_owned();
+            query.and_where(clusters::Column::Id.in_subquery(memberships));
+        }
+        PrincipalKind::Client => {
+            let grants = Query::select()
+                .column(client_clusters::Column::ClusterId)
+                .from(client_clusters::Entity)
+                .and_where(client_clusters::Column::ClientId.eq(p.id))
+                .to_owned();
+            query.and_where(clusters::Column::Id.in_subquery(grants));
+        }
+    }
+    query
+}
+
+/// A cluster the caller may see, or 404.
+pub async fn visible_cluster<C: ConnectionTrait>(db: &C, p: &Principal, id: Uuid) -> ApiResult<clusters::Model> {
+    live::<clusters::Entity>()
+        .filter(clusters::Column::Id.eq(id))
+        .filter(clusters::Column::Id.in_subquery(visible_clusters(p)))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found(clusters::Entity::NOUN))
+}
+
+/// Refuses (403) changes to a visible cluster by a caller who does not manage it: an
+/// administrator manages every cluster, an agency client those it was granted, any other user
+/// those its unit is a member of today.
+pub async fn check_manages<C: ConnectionTrait>(db: &C, p: &Principal, cluster: &clusters::Model) -> ApiResult<()> {
+    if p.is_admin() || p.kind == PrincipalKind::Client {
+        return Ok(());
+    }
+    let current = live::<cluster_members::Entity>()
+        .filter(cluster_members::Column::ClusterId.eq(cluster.id))
+        .filter(cluster_members::Column::UnitId.eq(p.unit_id))
+        .filter(common::active_on(
+            cluster_members::Column::JoinedOn,
+            cluster_members::Column::LeftOn,
+            db::today(),
+        ))
+        .one(db)
+        .await?;
+    if current.is_none() {
+        return Err(ApiError::forbidden(text!(
+            en: "Only coordinators of the cluster's current member units may change it.",
+            vi: "Chỉ cán bộ điều phối của đơn vị đang là thành viên cụm mới được thay đổi cụm."
+        )));
+    }
+    Ok(())
+}
+
+/// A cluster the caller may see and manage: 404 when it may not see it, 403 when it may not
+/// manage it.
+pub async fn managed_cluster<C: ConnectionTrait>(db: &C, p: &Principal, id: Uuid) -> ApiResult<clusters::Model> {
+    let cluster = visible_cluster(db, p, id).await?;
+    check_manages(db, p, &cluster).await?;
+    Ok(cluster)
+}
+
+/// Refuses a classification above the caller's clearance: it could not see what it wrote.
+pub fn check_classification(p: &Principal, classification: Classification, errors: &mut Vec<FieldError>) {
+    if !p.cleared_for(classification) {
+        let clearance = p.clearance.stored();
+        errors.push(FieldError::new(
+            "classification",
+            "above_clearance",
+            text!(
+                en: "Must not be above your clearance ({clearance}).",
+                vi: "Không được cao hơn cấp độ mật được phép của bạn ({clearance})."
+            ),
+        ));
+    }
+}
+
+/// Whether reading a record of this classification leaves an audit event.
+pub fn read_is_audited(classification: &str) -> bool {
+    Classification::from_stored(classification).is_ok_and(|c| c >= Classification::Confidential)
+}
+
+/// Clusters the caller may see, as a filter on a column holding cluster ids.
+pub fn in_visible_clusters(column: impl ColumnTrait, p: &Principal) -> Condition {
+    Condition::all().add(column.in_subquery(visible_clusters(p)))
+}
+
+/// Records the read of a confidential or secret record in the audit trail.
+pub async fn audit_read<E, C>(db: &C, ctx: &crate::context::RequestContext, id: Uuid, classification: &str) -> ApiResult<()>
+where
+    E: Record,
+    C: ConnectionTrait + sea_orm::TransactionTrait,
+{
+    if !read_is_audited(classification) {
+        return Ok(());
+    }
+    let txn = common::begin_write(db).await?;
+    let changes = serde_json::json!({ "classification": classification });
+    crate::audit::record(&txn, &crate::audit::AuditContext::of(ctx), common::event::<E>("read", id, changes)).await?;
+    txn.commit().await?;
+    Ok(())
+}
