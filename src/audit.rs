@@ -22,7 +22,15 @@ use crate::services::common::serialize_on;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Fields never copied into the trail: secrets, and bookkeeping every change touches.
-const UNRECORDED: &[&str] = &["password_hash", "secret_hash", "search_text", "sort_key", "updated_at", "version", "deleted_at"];
+const UNRECORDED: &[&str] = &[
+    "password_hash",
+    "secret_hash",
+    "search_text",
+    "sort_key",
+    "updated_at",
+    "version",
+    "deleted_at",
+];
 
 /// Who did it, from where, in which request.
 #[derive(Debug, Clone, Default)]
@@ -131,7 +139,10 @@ pub fn hash_of(e: &audit_events::Model) -> String {
         e.client_addr,
         e.prev_hash,
     ]);
-    Sha256::digest(canonical.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(canonical.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Appends an event. Call inside the transaction of the change it records; on PostgreSQL the

@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{DatabaseSettings, LogSettings, ServerSettings};
+use crate::domain::{Classification, Role, Scope};
 
 /// Liên Kết: the system of record for cross-border coordination between police, military commands
 /// and border guards. Every option can also be set through the environment variable it names.
@@ -30,6 +31,79 @@ pub enum Command {
     SeedDemo(DatabaseArgs),
     /// Print the OpenAPI document to standard output.
     Openapi,
+    /// Manage users (to bootstrap a deployment without demo data).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage agency clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is read from standard input with `--password-stdin`;
+    /// otherwise one is generated and printed.
+    Create(CreateUserArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateUserArgs {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+    /// Login name: 3–64 characters of a–z, 0–9, `.`, `_`, `-`.
+    #[arg(long)]
+    pub username: String,
+    /// The name shown for the user (defaults to the login name).
+    #[arg(long)]
+    pub display_name: Option<String>,
+    /// The id of the user's unit.
+    #[arg(long)]
+    pub unit_id: uuid::Uuid,
+    /// A role (repeat for several): admin, coordinator, officer, analyst, auditor.
+    #[arg(long = "role", required = true)]
+    pub roles: Vec<Role>,
+    /// The highest classification the user may see.
+    #[arg(long, default_value = "internal")]
+    pub clearance: Classification,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register an agency client; prints its id and its secret (shown this once).
+    Create(CreateClientArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateClientArgs {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+    /// The system's name.
+    #[arg(long)]
+    pub name: String,
+    /// The id of the unit operating the system.
+    #[arg(long)]
+    pub unit_id: uuid::Uuid,
+    /// A granted scope (repeat for several), e.g. `clusters:read`.
+    #[arg(long = "scope", required = true)]
+    pub scopes: Vec<Scope>,
+    /// A cluster the client may see (repeat for several).
+    #[arg(long = "cluster-id")]
+    pub cluster_ids: Vec<uuid::Uuid>,
+    /// The highest classification the client may see.
+    #[arg(long, default_value = "internal")]
+    pub clearance: Classification,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain of the audit trail; exits non-zero at the first broken event.
+    Verify(DatabaseArgs),
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,6 +1,8 @@
 //! Liên Kết: the system of record for cross-border coordination between police, military
 //! commands and border guards.
 
+/// Command-line administration.
+pub mod admin;
 /// The audit trail.
 pub mod audit;
 /// Authentication and authorization.

@@ -1,11 +1,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use lienket::cli::{Cli, Command, ServeArgs};
 use lienket::auth::keys;
+use lienket::cli::{AuditCommand, Cli, ClientCommand, Command, CreateClientArgs, CreateUserArgs, ServeArgs, UserCommand};
 use lienket::config::{DatabaseSettings, DemoMode};
 use lienket::startup::{Application, SWAGGER_PATH, openapi_document};
-use lienket::{config, db, seed, telemetry};
+use lienket::{admin, config, db, seed, telemetry};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -30,6 +30,9 @@ async fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Migrate(args)) => migrate(&args.database).await,
         Some(Command::SeedDemo(args)) => seed_demo(&args.database).await,
+        Some(Command::User(UserCommand::Create(args))) => create_user(args).await,
+        Some(Command::Client(ClientCommand::Create(args))) => create_client(args).await,
+        Some(Command::Audit(AuditCommand::Verify(args))) => verify_audit(&args.database).await,
         Some(Command::Openapi) => openapi_document()
             .to_pretty_json()
             .map(|json| println!("{json}"))
@@ -50,7 +53,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot open the database: {e}"))?;
     let mut server = args.server;
     let auth = &mut server.auth;
-    if server.demo == DemoMode::Auto && auth.jwt_signing_key_file.is_none() && auth.jwt_signing_key.as_deref().is_none_or(|k| k.trim().is_empty()) {
+    if server.demo == DemoMode::Auto
+        && auth.jwt_signing_key_file.is_none()
+        && auth.jwt_signing_key.as_deref().is_none_or(|k| k.trim().is_empty())
+    {
         auth.jwt_signing_key = Some(keys::demo_signing_key(&args.database.data_dir)?);
     }
     let bind = server.bind;
@@ -90,5 +96,46 @@ async fn seed_demo(settings: &DatabaseSettings) -> Result<(), String> {
         }
         None => tracing::info!("demo data not loaded: the database already holds records"),
     }
+    Ok(())
+}
+
+async fn open(settings: &DatabaseSettings) -> Result<sea_orm::DatabaseConnection, String> {
+    let db = db::connect(settings).await.map_err(|e| format!("cannot open the database: {e}"))?;
+    db::migrate(&db).await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+    Ok(db)
+}
+
+async fn create_user(args: CreateUserArgs) -> Result<(), String> {
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the password: {e}"))?;
+        Some(line.trim_end_matches(['\r', '\n']).to_owned())
+    } else {
+        None
+    };
+    let db = open(&args.database).await?;
+    let username = args.username.clone();
+    let (id, generated) = admin::create_user(&db, args, password).await?;
+    println!("user {username} created: id={id}");
+    if let Some(password) = generated {
+        println!("password={password}");
+    }
+    Ok(())
+}
+
+async fn create_client(args: CreateClientArgs) -> Result<(), String> {
+    let db = open(&args.database).await?;
+    let (id, secret) = admin::create_client(&db, args).await?;
+    println!("client_id={id}");
+    println!("client_secret={secret}");
+    Ok(())
+}
+
+async fn verify_audit(settings: &DatabaseSettings) -> Result<(), String> {
+    let db = open(settings).await?;
+    let events = admin::verify_audit(&db).await?;
+    println!("the audit trail is intact: {events} events");
     Ok(())
 }

@@ -138,7 +138,9 @@ fn admit(req: &ServiceRequest) -> ApiResult<Option<Principal>> {
         return Ok(None);
     };
     let Some(permission) = permissions::lookup(operation) else {
-        return Err(ApiError::internal(format!("operation {operation} has no row in the permission table")));
+        return Err(ApiError::internal(format!(
+            "operation {operation} has no row in the permission table"
+        )));
     };
     let principal = if permission.access == Access::Public {
         None
@@ -163,14 +165,17 @@ fn bearer_token(req: &ServiceRequest) -> ApiResult<&str> {
         let given = req.headers().contains_key(header::AUTHORIZATION);
         return Err(ApiError::unauthorized("no single Authorization header", given));
     };
-    let value = value.to_str().map_err(|_| ApiError::unauthorized("Authorization is not text", true))?;
-    let (scheme, token) = value.split_once(' ').ok_or_else(|| ApiError::unauthorized("Authorization has no scheme", true))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("Authorization is not text", true))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| ApiError::unauthorized("Authorization has no scheme", true))?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(ApiError::unauthorized(format!("scheme {scheme:?} is not Bearer"), true));
     }
-    let shaped = !token.is_empty()
-        && token.len() <= 8192
-        && token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let shaped =
+        !token.is_empty() && token.len() <= 8192 && token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     if !shaped {
         return Err(ApiError::unauthorized("the bearer token is not a JWT", true));
     }

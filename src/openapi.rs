@@ -50,7 +50,9 @@ pub const TOKEN_URL: &str = "/api/v1/auth/token";
 /// Declares the security schemes and, on every operation, what it needs: the scheme
 /// requirements, a line naming the roles and scope, and the 401/403 answers.
 fn add_security(api: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::security::{ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityRequirement, SecurityScheme};
+    use utoipa::openapi::security::{
+        ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityRequirement, SecurityScheme,
+    };
 
     use crate::auth::permissions::{self, Access};
     use crate::domain::Scope;
@@ -93,7 +95,9 @@ fn add_security(api: &mut utoipa::openapi::OpenApi) {
     let forbidden = ("403", "The caller's role or scopes do not allow this operation.");
     let components = api.components.get_or_insert_with(Components::new);
     for (status, description) in [unauthorized, forbidden] {
-        components.responses.insert(status.to_owned(), RefOr::T(problem_response(description)));
+        components
+            .responses
+            .insert(status.to_owned(), RefOr::T(problem_response(description)));
     }
     for item in api.paths.paths.values_mut() {
         for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete]

@@ -16,10 +16,10 @@ use crate::auth::passwords::PasswordHasherPool;
 use crate::auth::rate_limit::LoginLimits;
 use crate::auth::tokens::TokenService;
 use crate::config::{AuthSettings, DemoMode, ServerSettings};
-use crate::seed::DemoCredentials;
 use crate::extract::BodyLimit;
 use crate::idempotency::{self, IdempotencyTtl};
 use crate::openapi::{self, ApiDoc};
+use crate::seed::DemoCredentials;
 use crate::{db, routes};
 
 /// Where the OpenAPI document is served.

@@ -25,7 +25,8 @@ impl MigrationTrait for Migration {
         m.create_table(bookkeeping(backend, &mut users).to_owned()).await?;
         m.create_index(index("ux_users_username", Users::Table, &["username"]).unique().to_owned())
             .await?;
-        m.create_index(index("ix_users_sort_key", Users::Table, &["sort_key", "id"])).await?;
+        m.create_index(index("ix_users_sort_key", Users::Table, &["sort_key", "id"]))
+            .await?;
 
         let mut clients = resource(Clients::Table, Clients::Id);
         clients
@@ -35,7 +36,11 @@ impl MigrationTrait for Migration {
             .col(string_len(Clients::Clearance, 16))
             .col(string_len(Clients::SecretHash, 64))
             .col(boolean(Clients::Disabled))
-            .foreign_key(ForeignKey::create().from(Clients::Table, Clients::UnitId).to(Units::Table, Units::Id));
+            .foreign_key(
+                ForeignKey::create()
+                    .from(Clients::Table, Clients::UnitId)
+                    .to(Units::Table, Units::Id),
+            );
         m.create_table(bookkeeping(backend, &mut clients).to_owned()).await?;
         m.create_index(index("ix_clients_sort_key", Clients::Table, &["sort_key", "id"]))
             .await?;

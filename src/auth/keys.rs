@@ -39,9 +39,11 @@ impl KeySet {
             (Some(pem), _) if !pem.trim().is_empty() => pem.clone(),
             (_, Some(path)) => std::fs::read_to_string(path).map_err(|e| format!("cannot read the signing key {}: {e}", path.display()))?,
             _ => {
-                return Err("no token signing key: set LIENKET_JWT_SIGNING_KEY_FILE (an Ed25519 private key in PKCS#8 PEM, \
+                return Err(
+                    "no token signing key: set LIENKET_JWT_SIGNING_KEY_FILE (an Ed25519 private key in PKCS#8 PEM, \
                      e.g. from `openssl genpkey -algorithm ed25519`) or run in demo mode"
-                    .to_owned());
+                        .to_owned(),
+                );
             }
         };
         let mut keys = Self::from_signing_pem(&pem)?;
@@ -57,7 +59,8 @@ impl KeySet {
 
     /// A key set around one Ed25519 private key in PKCS#8 PEM.
     pub fn from_signing_pem(pem: &str) -> Result<Self, String> {
-        let private = SigningKey::from_pkcs8_pem(pem.trim()).map_err(|e| format!("the signing key is not an Ed25519 private key in PKCS#8 PEM: {e}"))?;
+        let private = SigningKey::from_pkcs8_pem(pem.trim())
+            .map_err(|e| format!("the signing key is not an Ed25519 private key in PKCS#8 PEM: {e}"))?;
         let signing = EncodingKey::from_ed_pem(pem.trim().as_bytes()).map_err(|e| format!("unusable signing key: {e}"))?;
         let public = private.verifying_key();
         let mut keys = Self {
@@ -105,7 +108,10 @@ impl KeySet {
 
 /// The RFC 7638 thumbprint of an Ed25519 public key, used as its `kid`.
 fn thumbprint(public: &VerifyingKey) -> String {
-    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, URL_SAFE_NO_PAD.encode(public.to_bytes()));
+    let canonical = format!(
+        r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+        URL_SAFE_NO_PAD.encode(public.to_bytes())
+    );
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
@@ -143,5 +149,6 @@ pub fn write_private(path: &Path, content: &str) -> Result<(), String> {
         options.mode(0o600);
     }
     let mut file = options.open(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    file.write_all(content.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    file.write_all(content.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

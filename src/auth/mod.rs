@@ -78,6 +78,9 @@ impl Principal {
     pub fn visible_classifications(&self) -> Vec<String> {
         use crate::domain::Stored;
         use strum::IntoEnumIterator;
-        Classification::iter().filter(|c| self.cleared_for(*c)).map(|c| c.stored()).collect()
+        Classification::iter()
+            .filter(|c| self.cleared_for(*c))
+            .map(|c| c.stored())
+            .collect()
     }
 }

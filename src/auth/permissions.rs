@@ -225,8 +225,17 @@ mod tests {
             assert!(lookup(operation).is_some(), "no permission row for {operation}");
         }
         for p in PERMISSIONS {
-            assert_eq!(PERMISSIONS.iter().filter(|q| q.operation == p.operation).count(), 1, "{} twice", p.operation);
-            assert!(documented.iter().any(|d| d == p.operation), "row for unknown operation {}", p.operation);
+            assert_eq!(
+                PERMISSIONS.iter().filter(|q| q.operation == p.operation).count(),
+                1,
+                "{} twice",
+                p.operation
+            );
+            assert!(
+                documented.iter().any(|d| d == p.operation),
+                "row for unknown operation {}",
+                p.operation
+            );
         }
     }
 

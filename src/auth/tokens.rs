@@ -160,7 +160,8 @@ impl TokenService {
         }
         let kid = header.kid.ok_or_else(|| Rejected("no kid".to_owned()))?;
         let key = self.keys.verifying(&kid).ok_or_else(|| Rejected(format!("unknown kid {kid:?}")))?;
-        let data = jsonwebtoken::decode::<T>(token, key, &self.validation(audience)).map_err(|e| Rejected(format!("invalid token: {e}")))?;
+        let data =
+            jsonwebtoken::decode::<T>(token, key, &self.validation(audience)).map_err(|e| Rejected(format!("invalid token: {e}")))?;
         let skew = i64::try_from(self.skew_secs).unwrap_or(i64::MAX);
         if iat(&data.claims) > chrono::Utc::now().timestamp().saturating_add(skew) {
             return Err(Rejected("issued in the future".to_owned()));

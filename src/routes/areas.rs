@@ -9,8 +9,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::audit::AuditContext;
-use crate::context::RequestContext;
 use crate::conditional::{self, Precondition};
+use crate::context::RequestContext;
 use crate::domain::{AreaLevel, Date};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, ListQuery};
@@ -142,7 +142,10 @@ pub async fn get_area(req: HttpRequest, db: web::Data<DatabaseConnection>, id: w
 )]
 #[post("/areas")]
 pub async fn create_area(
-    ctx: RequestContext,db: web::Data<DatabaseConnection>, body: JsonBody<CreateAreaRequest>) -> ApiResult<HttpResponse> {
+    ctx: RequestContext,
+    db: web::Data<DatabaseConnection>,
+    body: JsonBody<CreateAreaRequest>,
+) -> ApiResult<HttpResponse> {
     let area = Area::from_model(common::create::<areas::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), body.0.into()).await?)?;
     Ok(conditional::created(format!("/api/v1/areas/{}", area.stamp.id), &area))
 }
@@ -163,7 +166,10 @@ pub async fn update_area(
     body: JsonBody<UpdateAreaRequest>,
 ) -> ApiResult<HttpResponse> {
     let patch = body.0;
-    let model = common::update::<areas::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), id.into_inner(), &precondition, |d, e| patch.apply(d, e)).await?;
+    let model = common::update::<areas::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), id.into_inner(), &precondition, |d, e| {
+        patch.apply(d, e)
+    })
+    .await?;
     Ok(conditional::updated(&Area::from_model(model)?))
 }
 
@@ -177,7 +183,11 @@ pub async fn update_area(
 )]
 #[delete("/areas/{id}")]
 pub async fn delete_area(
-    ctx: RequestContext,db: web::Data<DatabaseConnection>, id: web::Path<Uuid>, precondition: Precondition) -> ApiResult<HttpResponse> {
+    ctx: RequestContext,
+    db: web::Data<DatabaseConnection>,
+    id: web::Path<Uuid>,
+    precondition: Precondition,
+) -> ApiResult<HttpResponse> {
     common::delete::<areas::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), id.into_inner(), &precondition).await?;
     Ok(HttpResponse::NoContent().finish())
 }

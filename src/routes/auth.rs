@@ -99,7 +99,8 @@ fn parameters(req: &HttpRequest, body: &[u8]) -> ApiResult<HashMap<String, Strin
     let pairs: Vec<(String, String)> = match content_type.as_str() {
         "application/x-www-form-urlencoded" => form_urlencoded::parse(body).into_owned().collect(),
         "application/json" => {
-            let map: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body).map_err(|_| invalid_request("The body is not a JSON object."))?;
+            let map: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(body).map_err(|_| invalid_request("The body is not a JSON object."))?;
             map.into_iter()
                 .map(|(k, v)| match v {
                     serde_json::Value::String(s) => Ok((k, s)),
@@ -180,10 +181,18 @@ fn client_credentials(req: &HttpRequest, params: &HashMap<String, String>) -> Ap
         let decoded = STANDARD.decode(encoded.trim()).map_err(|_| ApiError::invalid_client())?;
         let decoded = String::from_utf8(decoded).map_err(|_| ApiError::invalid_client())?;
         let (id, secret) = decoded.split_once(':').ok_or_else(ApiError::invalid_client)?;
-        let unescape = |s: &str| form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default();
+        let unescape = |s: &str| {
+            form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
         return Ok((unescape(id), unescape(secret)));
     }
-    Ok((required(params, "client_id")?.to_owned(), required(params, "client_secret")?.to_owned()))
+    Ok((
+        required(params, "client_id")?.to_owned(),
+        required(params, "client_secret")?.to_owned(),
+    ))
 }
 
 /// The shared state the token endpoint needs.
@@ -199,7 +208,13 @@ impl Issuer<'_> {
         rate_limit::hit(self.db, &key, limit, self.limits.window_secs).await
     }
 
-    async fn record(&self, action: &'static str, resource_type: &'static str, id: Option<Uuid>, changes: serde_json::Value) -> ApiResult<()> {
+    async fn record(
+        &self,
+        action: &'static str,
+        resource_type: &'static str,
+        id: Option<Uuid>,
+        changes: serde_json::Value,
+    ) -> ApiResult<()> {
         let txn = common::begin_write(self.db).await?;
         let event = audit::Event {
             action,
@@ -225,7 +240,13 @@ impl Issuer<'_> {
     }
 
     /// Issues an access token and a refresh token of `family` for a user; stores the refresh token.
-    async fn for_user<C: sea_orm::ConnectionTrait>(&self, db: &C, user: &users::Model, family: Uuid, requested: Option<&String>) -> ApiResult<TokenResponse> {
+    async fn for_user<C: sea_orm::ConnectionTrait>(
+        &self,
+        db: &C,
+        user: &users::Model,
+        family: Uuid,
+        requested: Option<&String>,
+    ) -> ApiResult<TokenResponse> {
         let grant = Self::user_grant(user, requested)?;
         let scope = grant.scopes.iter().map(Stored::stored).collect::<Vec<_>>().join(" ");
         let access_token = self.tokens.issue_access(grant).map_err(ApiError::internal)?;
@@ -260,8 +281,13 @@ impl Issuer<'_> {
         let usable = user.as_ref().filter(|u| !u.disabled);
         let matched = hasher.verify(password, usable.map(|u| u.password_hash.clone())).await?;
         let Some(user) = usable.filter(|_| matched) else {
-            self.record("login_failed", "users", user.map(|u| u.id), serde_json::json!({"username": username}))
-                .await?;
+            self.record(
+                "login_failed",
+                "users",
+                user.map(|u| u.id),
+                serde_json::json!({"username": username}),
+            )
+            .await?;
             return Err(ApiError::invalid_grant());
         };
         let txn = common::begin_write(self.db).await?;
@@ -329,7 +355,8 @@ impl Issuer<'_> {
         if row.used_at.is_some() {
             // A used token presented again: someone holds a copy. End the whole family.
             revoke_family(&txn, row.family_id).await?;
-            let event = common::event::<users::Entity>("refresh_token_reused", row.user_id, serde_json::json!({"family_id": row.family_id}));
+            let event =
+                common::event::<users::Entity>("refresh_token_reused", row.user_id, serde_json::json!({"family_id": row.family_id}));
             audit::record(&txn, &self.audit, event).await?;
             txn.commit().await?;
             return Err(ApiError::invalid_grant());
@@ -494,18 +521,22 @@ pub async fn get_jwks(tokens: web::Data<TokenService>) -> HttpResponse {
 pub async fn get_me(ctx: RequestContext, db: web::Data<DatabaseConnection>) -> ApiResult<HttpResponse> {
     let p = ctx.principal()?;
     let name = match p.kind {
-        crate::auth::PrincipalKind::User => live::<users::Entity>()
-            .filter(users::Column::Id.eq(p.id))
-            .one(db.get_ref())
-            .await?
-            .ok_or_else(missing)?
-            .username,
-        crate::auth::PrincipalKind::Client => live::<clients::Entity>()
-            .filter(clients::Column::Id.eq(p.id))
-            .one(db.get_ref())
-            .await?
-            .ok_or_else(missing)?
-            .name,
+        crate::auth::PrincipalKind::User => {
+            live::<users::Entity>()
+                .filter(users::Column::Id.eq(p.id))
+                .one(db.get_ref())
+                .await?
+                .ok_or_else(missing)?
+                .username
+        }
+        crate::auth::PrincipalKind::Client => {
+            live::<clients::Entity>()
+                .filter(clients::Column::Id.eq(p.id))
+                .one(db.get_ref())
+                .await?
+                .ok_or_else(missing)?
+                .name
+        }
     };
     Ok(HttpResponse::Ok().json(Me {
         kind: p.kind.as_str().to_owned(),

@@ -131,9 +131,14 @@ pub async fn get_client(req: HttpRequest, db: web::Data<DatabaseConnection>, id:
     responses((status = 201, description = "The client was registered; store its secret now.", body = ClientWithSecret)),
 )]
 #[post("/clients")]
-pub async fn create_client(ctx: RequestContext, db: web::Data<DatabaseConnection>, body: JsonBody<CreateClientRequest>) -> ApiResult<HttpResponse> {
+pub async fn create_client(
+    ctx: RequestContext,
+    db: web::Data<DatabaseConnection>,
+    body: JsonBody<CreateClientRequest>,
+) -> ApiResult<HttpResponse> {
     let (secret, digest) = service::new_secret()?;
-    let model = common::create::<clients::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), service::ClientDraft::new(body.0, digest)).await?;
+    let model =
+        common::create::<clients::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), service::ClientDraft::new(body.0, digest)).await?;
     let client = ClientWithSecret {
         client: service::view(db.get_ref(), model).await?,
         client_secret: secret,

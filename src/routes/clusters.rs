@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::memberships::CreateMemberRequest;
 use crate::audit::AuditContext;
-use crate::context::RequestContext;
 use crate::conditional::{self, Precondition};
+use crate::context::RequestContext;
 use crate::domain::{Classification, ClusterKind, ClusterStatus, Date};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, ListQuery, StrictQuery};
@@ -167,7 +167,10 @@ pub async fn get_cluster(
 )]
 #[post("/clusters")]
 pub async fn create_cluster(
-    ctx: RequestContext,db: web::Data<DatabaseConnection>, body: JsonBody<CreateClusterRequest>) -> ApiResult<HttpResponse> {
+    ctx: RequestContext,
+    db: web::Data<DatabaseConnection>,
+    body: JsonBody<CreateClusterRequest>,
+) -> ApiResult<HttpResponse> {
     let mut draft = service::ClusterDraft::from(body.0);
     service::check_creator(ctx.principal()?, &mut draft)?;
     let model = common::create::<clusters::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), draft).await?;
@@ -214,7 +217,11 @@ pub async fn update_cluster(
 )]
 #[delete("/clusters/{id}")]
 pub async fn delete_cluster(
-    ctx: RequestContext,db: web::Data<DatabaseConnection>, id: web::Path<Uuid>, precondition: Precondition) -> ApiResult<HttpResponse> {
+    ctx: RequestContext,
+    db: web::Data<DatabaseConnection>,
+    id: web::Path<Uuid>,
+    precondition: Precondition,
+) -> ApiResult<HttpResponse> {
     let id = access::managed_cluster(db.get_ref(), ctx.principal()?, id.into_inner()).await?.id;
     common::delete::<clusters::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), id, &precondition).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -9,8 +9,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::audit::AuditContext;
-use crate::context::RequestContext;
 use crate::conditional::{self, Precondition};
+use crate::context::RequestContext;
 use crate::domain::{Date, LegalDocumentKind};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, ListQuery};
@@ -127,7 +127,9 @@ pub async fn create_legal_document(
     db: web::Data<DatabaseConnection>,
     body: JsonBody<CreateLegalDocumentRequest>,
 ) -> ApiResult<HttpResponse> {
-    let document = LegalDocument::from_model(common::create::<legal_documents::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), body.0.into()).await?)?;
+    let document = LegalDocument::from_model(
+        common::create::<legal_documents::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), body.0.into()).await?,
+    )?;
     Ok(conditional::created(
         format!("/api/v1/legal-documents/{}", document.stamp.id),
         &document,
@@ -151,7 +153,10 @@ pub async fn update_legal_document(
 ) -> ApiResult<HttpResponse> {
     let patch = body.0;
     let model =
-        common::update::<legal_documents::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), id.into_inner(), &precondition, |d, e| patch.apply(d, e)).await?;
+        common::update::<legal_documents::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), id.into_inner(), &precondition, |d, e| {
+            patch.apply(d, e)
+        })
+        .await?;
     Ok(conditional::updated(&LegalDocument::from_model(model)?))
 }
 

@@ -9,8 +9,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::audit::AuditContext;
-use crate::context::RequestContext;
 use crate::conditional::{self, Precondition};
+use crate::context::RequestContext;
 use crate::domain::{Date, MemberRole};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, ListQuery};
@@ -131,7 +131,9 @@ pub async fn create_member(
     body: JsonBody<CreateMemberRequest>,
 ) -> ApiResult<HttpResponse> {
     let cluster = access::managed_cluster(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
-    let model = common::create::<cluster_members::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), service::MemberDraft::new(cluster.id, body.0)).await?;
+    let model =
+        common::create::<cluster_members::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), service::MemberDraft::new(cluster.id, body.0))
+            .await?;
     let member = service::view(db.get_ref(), model).await?;
     Ok(conditional::created(
         format!("/api/v1/clusters/{}/members/{}", cluster.id, member.stamp.id),
@@ -160,7 +162,10 @@ pub async fn update_member(
     access::managed_cluster(db.get_ref(), ctx.principal()?, cluster_id).await?;
     service::find(db.get_ref(), cluster_id, member_id).await?;
     let patch = body.0;
-    let model = common::update::<cluster_members::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), member_id, &precondition, |d, e| patch.apply(d, e)).await?;
+    let model = common::update::<cluster_members::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), member_id, &precondition, |d, e| {
+        patch.apply(d, e)
+    })
+    .await?;
     Ok(conditional::updated(&service::view(db.get_ref(), model).await?))
 }
 

@@ -9,8 +9,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::audit::AuditContext;
-use crate::context::RequestContext;
 use crate::conditional::{self, Precondition};
+use crate::context::RequestContext;
 use crate::domain::{Date, RegulationStatus};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, ListQuery};
@@ -263,7 +263,12 @@ pub async fn create_regulation(
     body: JsonBody<CreateRegulationRequest>,
 ) -> ApiResult<HttpResponse> {
     let cluster = access::managed_cluster(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
-    let model = common::create::<regulations::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), service::RegulationDraft::new(cluster.id, body.0)).await?;
+    let model = common::create::<regulations::Entity, _>(
+        db.get_ref(),
+        &AuditContext::of(&ctx),
+        service::RegulationDraft::new(cluster.id, body.0),
+    )
+    .await?;
     let regulation = service::view(db.get_ref(), model).await?;
     Ok(conditional::created(
         format!("/api/v1/regulations/{}", regulation.stamp.id),
@@ -288,7 +293,9 @@ pub async fn update_regulation(
 ) -> ApiResult<HttpResponse> {
     let patch = body.0;
     let id = managed(db.get_ref(), &ctx, id.into_inner()).await?.id;
-    let model = common::update::<regulations::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), id, &precondition, |d, e| patch.apply(d, e)).await?;
+    let model =
+        common::update::<regulations::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), id, &precondition, |d, e| patch.apply(d, e))
+            .await?;
     Ok(conditional::updated(&service::view(db.get_ref(), model).await?))
 }
 

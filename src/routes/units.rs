@@ -9,8 +9,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::audit::AuditContext;
-use crate::context::RequestContext;
 use crate::conditional::{self, Precondition};
+use crate::context::RequestContext;
 use crate::domain::{Date, Force, UnitLevel};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, ListQuery};
@@ -226,7 +226,10 @@ pub async fn list_unit_children(
 )]
 #[post("/units")]
 pub async fn create_unit(
-    ctx: RequestContext,db: web::Data<DatabaseConnection>, body: JsonBody<CreateUnitRequest>) -> ApiResult<HttpResponse> {
+    ctx: RequestContext,
+    db: web::Data<DatabaseConnection>,
+    body: JsonBody<CreateUnitRequest>,
+) -> ApiResult<HttpResponse> {
     let model = common::create::<units::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), body.0.into()).await?;
     let unit = service::view(db.get_ref(), model).await?;
     Ok(conditional::created(format!("/api/v1/units/{}", unit.stamp.id), &unit))
@@ -248,7 +251,10 @@ pub async fn update_unit(
     body: JsonBody<UpdateUnitRequest>,
 ) -> ApiResult<HttpResponse> {
     let patch = body.0;
-    let model = common::update::<units::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), id.into_inner(), &precondition, |d, e| patch.apply(d, e)).await?;
+    let model = common::update::<units::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), id.into_inner(), &precondition, |d, e| {
+        patch.apply(d, e)
+    })
+    .await?;
     Ok(conditional::updated(&service::view(db.get_ref(), model).await?))
 }
 
@@ -263,7 +269,11 @@ pub async fn update_unit(
 )]
 #[delete("/units/{id}")]
 pub async fn delete_unit(
-    ctx: RequestContext,db: web::Data<DatabaseConnection>, id: web::Path<Uuid>, precondition: Precondition) -> ApiResult<HttpResponse> {
+    ctx: RequestContext,
+    db: web::Data<DatabaseConnection>,
+    id: web::Path<Uuid>,
+    precondition: Precondition,
+) -> ApiResult<HttpResponse> {
     common::delete::<units::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), id.into_inner(), &precondition).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -14,7 +14,9 @@ use uuid::Uuid;
 use crate::audit::AuditContext;
 use crate::auth::passwords::{hash_now, random_secret};
 use crate::db;
-use crate::domain::{AreaLevel, Classification, ClusterKind, ClusterStatus, Force, LegalDocumentKind, RegulationStatus, Role, Scope, UnitLevel};
+use crate::domain::{
+    AreaLevel, Classification, ClusterKind, ClusterStatus, Force, LegalDocumentKind, RegulationStatus, Role, Scope, UnitLevel,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::clusters::CreateClusterRequest;
 use crate::routes::memberships::CreateMemberRequest;
@@ -22,11 +24,11 @@ use crate::routes::regulations::{CreateRegulationRequest, LegalBasisInput, Signa
 use crate::services::areas::AreaDraft;
 use crate::services::clients::{ClientDraft, new_secret};
 use crate::services::clusters::ClusterDraft;
-use crate::services::users::UserDraft;
 use crate::services::common::{self, live};
 use crate::services::legal_documents::LegalDocumentDraft;
 use crate::services::regulations::RegulationDraft;
 use crate::services::units::UnitDraft;
+use crate::services::users::UserDraft;
 
 const DEMO: &str = include_str!("demo.json");
 /// The `app_meta` key recording that demo data was loaded.

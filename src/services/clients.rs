@@ -116,7 +116,10 @@ impl Resource for clients::Entity {
             let found = common::live_ids::<clusters::Entity, _>(db, d.cluster_ids.iter().copied()).await?;
             for (i, id) in d.cluster_ids.iter().enumerate() {
                 if !found.contains(id) {
-                    v.push(FieldError::unknown_reference(format!("cluster_ids[{i}]"), <clusters::Entity as common::Record>::NOUN));
+                    v.push(FieldError::unknown_reference(
+                        format!("cluster_ids[{i}]"),
+                        <clusters::Entity as common::Record>::NOUN,
+                    ));
                 }
             }
         }

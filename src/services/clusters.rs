@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::access;
 use super::common::{self, Record, Resource, live};
-use crate::auth::{Principal, PrincipalKind};
 use super::memberships::{self, MemberDraft};
+use crate::auth::{Principal, PrincipalKind};
 use crate::db;
 use crate::domain::{Classification, ClusterKind, ClusterStatus, Lifecycle, MemberRole, Stored};
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -231,7 +231,11 @@ pub fn check_creator(p: &Principal, d: &mut ClusterDraft) -> ApiResult<()> {
             }
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }
 
 pub async fn list<C: ConnectionTrait>(

@@ -59,7 +59,9 @@ impl UpdateUserRequest {
 /// Whether a login name is well-formed: 3–64 of `a-z 0-9 . _ -`, starting with a letter or digit.
 pub fn username_ok(name: &str) -> bool {
     (3..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
         && name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
 }
 
@@ -110,7 +112,10 @@ impl Resource for users::Entity {
         common::check_reference::<units::Entity, _>(db, &mut v, "unit_id", Some(d.unit_id)).await?;
         if current.is_none() && !v.has_errors() {
             common::serialize_on(db, &format!("users:{}", d.username)).await?;
-            let taken = users::Entity::find().filter(users::Column::Username.eq(d.username.clone())).one(db).await?;
+            let taken = users::Entity::find()
+                .filter(users::Column::Username.eq(d.username.clone()))
+                .one(db)
+                .await?;
             if taken.is_some() {
                 v.push(FieldError::new(
                     "username",

@@ -114,7 +114,10 @@ async fn demo_data_loads_once() {
         db_acquire_timeout_ms: 5000,
     };
     let db = lienket::db::connect(&settings).await.expect("connect");
-    assert!(lienket::seed::load_demo_if_empty(&db).await.expect("seed").is_none(), "already loaded");
+    assert!(
+        lienket::seed::load_demo_if_empty(&db).await.expect("seed").is_none(),
+        "already loaded"
+    );
     db.close().await.ok();
     assert_eq!(app.collect("/api/v1/clusters").await.len(), 5);
 }
@@ -137,7 +140,11 @@ async fn nodes_starting_together_load_the_demo_once() {
         lienket::seed::load_demo_if_empty(&second)
     );
     let loaded = [a.expect("first loader"), b.expect("second loader")];
-    assert_eq!(loaded.iter().filter(|l| l.is_some()).count(), 1, "exactly one node loads: {loaded:?}");
+    assert_eq!(
+        loaded.iter().filter(|l| l.is_some()).count(),
+        1,
+        "exactly one node loads: {loaded:?}"
+    );
     assert_eq!(app.collect("/api/v1/clusters").await.len(), 5);
     assert_eq!(app.collect("/api/v1/units?q=gia%20lam").await.len(), 1, "no unit twice");
 }

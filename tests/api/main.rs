@@ -10,4 +10,5 @@ mod demo;
 mod legal_documents;
 mod openapi;
 mod regulations;
+mod tokens;
 mod units;
