@@ -64,6 +64,14 @@ impl AuditContext {
         audit
     }
 
+    /// The same request, attributed to a principal it has just authenticated (a login).
+    pub fn acting_as(mut self, actor_type: &'static str, id: Uuid, unit: Uuid) -> Self {
+        self.actor_type = actor_type;
+        self.actor_id = Some(id);
+        self.actor_unit_id = Some(unit);
+        self
+    }
+
     fn principal(p: &Principal) -> Self {
         Self {
             actor_type: p.kind.as_str(),

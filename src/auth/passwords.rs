@@ -51,13 +51,12 @@ impl PasswordHasherPool {
             .await
             .map_err(|_| ApiError::unavailable("password hashing is saturated"))?
             .map_err(|_| ApiError::unavailable("password hashing is closed"))?;
-        let result = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let _permit = permit;
             work()
         })
         .await
-        .map_err(|e| ApiError::internal(format!("password hashing task: {e}")))?;
-        result
+        .map_err(|e| ApiError::internal(format!("password hashing task: {e}")))?
     }
 
     /// The PHC string of a new password.

@@ -293,7 +293,7 @@ impl Issuer<'_> {
         let txn = common::begin_write(self.db).await?;
         let response = self.for_user(&txn, user, Uuid::now_v7(), params.get("scope")).await?;
         let event = common::event::<users::Entity>("login", user.id, serde_json::json!({}));
-        audit::record(&txn, &self.audit.clone().as_actor("user", user.id, user.unit_id), event).await?;
+        audit::record(&txn, &self.audit.clone().acting_as("user", user.id, user.unit_id), event).await?;
         txn.commit().await?;
         Ok(response)
     }
@@ -325,7 +325,7 @@ impl Issuer<'_> {
         let access_token = self.tokens.issue_access(grant).map_err(ApiError::internal)?;
         let txn = common::begin_write(self.db).await?;
         let event = common::event::<clients::Entity>("login", client.id, serde_json::json!({}));
-        audit::record(&txn, &self.audit.clone().as_actor("client", client.id, client.unit_id), event).await?;
+        audit::record(&txn, &self.audit.clone().acting_as("client", client.id, client.unit_id), event).await?;
         txn.commit().await?;
         Ok(TokenResponse {
             access_token,
@@ -375,15 +375,6 @@ impl Issuer<'_> {
         let response = self.for_user(&txn, &user, row.family_id, params.get("scope")).await?;
         txn.commit().await?;
         Ok(response)
-    }
-}
-
-impl AuditContext {
-    fn as_actor(mut self, actor_type: &'static str, id: Uuid, unit: Uuid) -> Self {
-        self.actor_type = actor_type;
-        self.actor_id = Some(id);
-        self.actor_unit_id = Some(unit);
-        self
     }
 }
 

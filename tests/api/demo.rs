@@ -148,3 +148,51 @@ async fn nodes_starting_together_load_the_demo_once() {
     assert_eq!(app.collect("/api/v1/clusters").await.len(), 5);
     assert_eq!(app.collect("/api/v1/units?q=gia%20lam").await.len(), 1, "no unit twice");
 }
+
+#[actix_web::test]
+async fn demo_logins_work_and_see_their_own_clusters() {
+    let app = spawn_app_with_demo().await;
+    let demo = app.demo.clone().expect("the demo logins");
+    assert_eq!(demo.users.len(), 5, "one user per role");
+    let mut seen = Vec::new();
+    for (username, role, password) in &demo.users {
+        let answer = app
+            .send(app.anonymous_request(reqwest::Method::POST, "/api/v1/auth/token").form(&[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ]))
+            .await;
+        assert_eq!(answer.status, 200, "{username}: {answer:?}");
+        let token = answer.body["access_token"].as_str().expect("token").to_owned();
+        let clusters = app.send(app.request_as(&token, reqwest::Method::GET, "/api/v1/clusters")).await;
+        seen.push((
+            role.as_ref().to_owned(),
+            clusters.status.as_u16(),
+            clusters.body["items"].as_array().map_or(0, Vec::len),
+        ));
+    }
+    // The administrator sees all five clusters; the Gia Lâm coordinator the 8-unit cluster; the
+    // Lệ Thủy analyst its two border clusters; the officer of Văn Lâm the 8-unit cluster; the
+    // auditor has no cluster rights.
+    assert_eq!(
+        seen,
+        [
+            ("admin".to_owned(), 200, 5),
+            ("coordinator".to_owned(), 200, 1),
+            ("officer".to_owned(), 200, 1),
+            ("analyst".to_owned(), 200, 2),
+            ("auditor".to_owned(), 403, 0),
+        ]
+    );
+    let (client_id, secret) = &demo.client;
+    let client = app
+        .send(
+            app.anonymous_request(reqwest::Method::POST, "/api/v1/auth/token")
+                .basic_auth(client_id, Some(secret))
+                .form(&[("grant_type", "client_credentials")]),
+        )
+        .await;
+    assert_eq!(client.status, 200, "{client:?}");
+    assert_eq!(client.body["scope"], "reference:read clusters:read", "read-only");
+}

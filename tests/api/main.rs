@@ -4,6 +4,8 @@
 mod helpers;
 
 mod areas;
+mod audit;
+mod authorization;
 mod clusters;
 mod conventions;
 mod demo;

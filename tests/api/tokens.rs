@@ -367,7 +367,7 @@ async fn forged_stale_and_misused_tokens_get_401() {
     let stranger = TokenService::new(KeySet::from_signing_pem(&generate_pem().unwrap()).unwrap(), &app.auth);
     cases.push(("unknown kid", stranger.sign_access_claims(&base).unwrap()));
     // A refresh token is not an access token.
-    let logged_in = login(&app, "coordinator.one", "correct horse battery staple").await;
+    let logged_in = login(app, "coordinator.one", "correct horse battery staple").await;
     cases.push(("a refresh token", logged_in.body["refresh_token"].as_str().unwrap().to_owned()));
     // A user token claiming the integration role, and a client token whose client_id is not its sub.
     cases.push(("user claiming integration", sign(&with("roles", json!(["integration"])))));

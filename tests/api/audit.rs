@@ -1,0 +1,72 @@
+//! The audit trail: what is recorded, by whom, and that tampering is detected.
+
+use reqwest::{Method, StatusCode};
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+#[actix_web::test]
+async fn writes_and_classified_reads_are_recorded_and_the_chain_verifies() {
+    let app = spawn_app().await;
+    let a = app.unit("Công an huyện A").await;
+    let b = app.unit("Công an huyện B").await;
+    let created = app
+        .post(
+            "/api/v1/clusters",
+            &json!({"name": "Cụm mật", "kind": "bilateral", "classification": "confidential", "members": [{"unit_id": a}, {"unit_id": b}]}),
+        )
+        .await;
+    let cluster = created.id();
+    let renamed = app
+        .patch(&format!("/api/v1/clusters/{cluster}"), &json!({"name": "Cụm mật mới"}))
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK);
+    let read = app.get(&format!("/api/v1/clusters/{cluster}")).await;
+    assert_eq!(read.status, StatusCode::OK);
+
+    let events = app.collect(&format!("/api/v1/audit-events?resource_id={cluster}")).await;
+    let actions: Vec<&str> = events.iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(actions, ["create", "update", "read"], "{events:?}");
+    assert_eq!(events[0]["changes"]["name"]["after"], "Cụm mật");
+    assert_eq!(events[1]["changes"], json!({"name": {"before": "Cụm mật", "after": "Cụm mật mới"}}));
+    assert_eq!(events[1]["request_id"].as_str(), renamed.header("x-request-id"));
+    assert_eq!(events[1]["actor_type"], "user");
+    assert!(events[1]["actor_id"].is_string());
+    assert_eq!(events[2]["changes"]["classification"], "confidential");
+    assert_eq!(events[1]["prev_hash"], events[0]["hash"], "consecutive events chain");
+
+    // Reading a public record leaves no event.
+    app.get(&format!("/api/v1/units/{a}")).await;
+    assert!(
+        app.collect(&format!("/api/v1/audit-events?resource_id={a}&action=read"))
+            .await
+            .is_empty()
+    );
+
+    // The trail cannot be changed through the API.
+    let id = events[0]["id"].as_str().unwrap();
+    for method in [Method::PATCH, Method::DELETE, Method::PUT] {
+        let answer = app.send(app.request(method.clone(), &format!("/api/v1/audit-events/{id}"))).await;
+        assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED, "{method}");
+    }
+
+    let total = app.collect("/api/v1/audit-events").await.len();
+    assert_eq!(lienket::admin::verify_audit(&app.db).await, Ok(u64::try_from(total).unwrap()));
+
+    // Altering one event in the database breaks the chain at that event.
+    app.db
+        .execute_unprepared("UPDATE audit_events SET action = 'read' WHERE seq = 3")
+        .await
+        .unwrap();
+    let broken = lienket::admin::verify_audit(&app.db).await.unwrap_err();
+    assert!(broken.contains("event 3"), "{broken}");
+    app.db
+        .execute_unprepared("UPDATE audit_events SET action = 'create' WHERE seq = 3")
+        .await
+        .unwrap();
+    assert!(lienket::admin::verify_audit(&app.db).await.is_ok(), "restored");
+    app.db.execute_unprepared("DELETE FROM audit_events WHERE seq = 2").await.unwrap();
+    let gap = lienket::admin::verify_audit(&app.db).await.unwrap_err();
+    assert!(gap.contains("event 2"), "{gap}");
+}
