@@ -1,25 +1,66 @@
-"""Checks a freshly started server with demo data: the 8-unit cluster is found by searching
-"gia lam", its read lists 8 member units each with its parent unit, and Swagger UI is served."""
+"""Checks a freshly started server with demo data. Without a token the API answers 401; the demo
+coordinator of Gia Lâm logs in with the password printed at start, finds the 8-unit cluster by
+searching "gia lam" and reads its 8 member units each with its parent unit; the read-only demo
+client obtains a token; Swagger UI and the security schemes are served."""
 
+import base64
 import json
+import re
 import sys
+import urllib.error
+import urllib.parse
 import urllib.request
 
-base = sys.argv[1]
+base, log_path = sys.argv[1], sys.argv[2]
 
 
-def get(path):
-    with urllib.request.urlopen(base + path, timeout=10) as response:
-        return response.status, response.read()
+def call(path, token=None, data=None, headers=None):
+    request = urllib.request.Request(base + path, data=data, headers=headers or {})
+    if token:
+        request.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
 
 
-status, body = get("/api/v1/clusters?q=gia%20lam")
+def token(fields, headers=None):
+    data = urllib.parse.urlencode(fields).encode()
+    status, body = call(
+        "/api/v1/auth/token",
+        data=data,
+        headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
+    )
+    assert status == 200, (status, body)
+    return json.loads(body)["access_token"]
+
+
+log = open(log_path, encoding="utf-8").read()
+password = re.search(r"username=coordinator\.gialam\s+password=(\S+)", log).group(1)
+client_id, client_secret = re.search(r"client_id=(\S+) client_secret=(\S+)", log).groups()
+
+status, _ = call("/api/v1/clusters")
+assert status == 401, status
+
+coordinator = token({"grant_type": "password", "username": "coordinator.gialam", "password": password})
+status, body = call("/api/v1/clusters?q=gia%20lam", coordinator)
 clusters = json.loads(body)["items"]
 assert [c["name"] for c in clusters] == ["Cụm liên kết đảm bảo ANTT"], clusters
-status, body = get("/api/v1/clusters/" + clusters[0]["id"])
+status, body = call("/api/v1/clusters/" + clusters[0]["id"], coordinator)
 members = json.loads(body)["members"]
 assert len(members) == 8, members
 assert all(m["unit"]["parent"]["name"].startswith("Công an") for m in members), members
-status, body = get("/swagger-ui/")
+
+basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+client = token({"grant_type": "client_credentials"}, {"Authorization": "Basic " + basic})
+status, body = call("/api/v1/clusters", client)
+assert status == 200 and len(json.loads(body)["items"]) == 1, body
+status, _ = call("/api/v1/units", client, data=b"{}", headers={"Content-Type": "application/json"})
+assert status == 403, status
+
+status, body = call("/swagger-ui/")
 assert status == 200 and b"swagger-ui" in body
+status, body = call("/api-docs/openapi.json")
+assert set(json.loads(body)["components"]["securitySchemes"]) == {"bearer", "oauth2"}
 print(f"8 members: {', '.join(m['unit']['name'] for m in members)}")

@@ -125,6 +125,17 @@ pub fn generate_pem() -> Result<String, String> {
         .map_err(|e| format!("cannot encode the key: {e}"))
 }
 
+/// The public key (SPKI PEM) of an Ed25519 private key in PKCS#8 PEM: what the other nodes, and
+/// other systems, need to keep verifying its tokens after it stops signing.
+pub fn public_pem(private_pem: &str) -> Result<String, String> {
+    use ed25519_dalek::pkcs8::EncodePublicKey;
+    let private = SigningKey::from_pkcs8_pem(private_pem.trim()).map_err(|e| format!("not an Ed25519 private key: {e}"))?;
+    private
+        .verifying_key()
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| format!("cannot encode the public key: {e}"))
+}
+
 /// In demo mode without a configured key: the key kept in the data directory, made on first use.
 pub fn demo_signing_key(data_dir: &Path) -> Result<String, String> {
     let path = data_dir.join("jwt-signing-key.pem");

@@ -240,6 +240,16 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_shows_this_table() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let table = markdown();
+        assert!(
+            readme.contains(&table),
+            "README.md must contain the permission table as generated:\n\n{table}"
+        );
+    }
+
+    #[test]
     fn no_client_scope_manages_principals() {
         assert!(!CLIENT_SCOPES.contains(&Scope::PrincipalsManage));
         assert_eq!(scopes_for_roles(&[Role::Auditor]), vec![Scope::ReferenceRead, Scope::AuditRead]);

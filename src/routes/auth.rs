@@ -428,6 +428,7 @@ pub async fn issue_token(
         audit: AuditContext::of(&ctx),
     };
     let address = ctx.client_addr.clone().unwrap_or_default();
+    rate_limit::prune(db.get_ref(), 2 * 86_400).await?;
     issuer.limit(format!("address:{address}"), issuer.limits.per_address).await?;
     let params = parameters(&req, &body)?;
     let response = match required(&params, "grant_type")? {

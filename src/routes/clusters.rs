@@ -12,7 +12,7 @@ use super::memberships::CreateMemberRequest;
 use crate::audit::AuditContext;
 use crate::conditional::{self, Precondition};
 use crate::context::RequestContext;
-use crate::domain::{Classification, ClusterKind, ClusterStatus, Date};
+use crate::domain::{Classification, ClusterKind, ClusterStatus, Date, Stored};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, ListQuery, StrictQuery};
 use crate::pagination::{Page, PageParams};
@@ -133,6 +133,8 @@ pub async fn list_clusters(
     query: ListQuery<ClusterListParams>,
 ) -> ApiResult<HttpResponse> {
     let (items, next) = service::list(db.get_ref(), ctx.principal()?, &query.filter, &query.page).await?;
+    let read = items.iter().map(|c| (c.stamp.id, c.classification.stored()));
+    access::audit_reads::<clusters::Entity, _>(db.get_ref(), &ctx, read).await?;
     Ok(query.respond(items, next))
 }
 

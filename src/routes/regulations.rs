@@ -183,6 +183,11 @@ pub async fn list_regulations(
     query: ListQuery<RegulationListParams>,
 ) -> ApiResult<HttpResponse> {
     let (items, next) = service::list(db.get_ref(), ctx.principal()?, &query.filter, &query.page).await?;
+    let classes = access::classifications(db.get_ref(), items.iter().map(|r| r.cluster_id)).await?;
+    let read = items
+        .iter()
+        .map(|r| (r.stamp.id, classes.get(&r.cluster_id).cloned().unwrap_or_default()));
+    access::audit_reads::<regulations::Entity, _>(db.get_ref(), &ctx, read).await?;
     Ok(query.respond(items, next))
 }
 
@@ -210,6 +215,8 @@ pub async fn list_cluster_regulations(
         sort: f.sort,
     };
     let (items, next) = service::list(db.get_ref(), principal, &filter, &query.page).await?;
+    let read = items.iter().map(|r| (r.stamp.id, cluster.classification.clone()));
+    access::audit_reads::<regulations::Entity, _>(db.get_ref(), &ctx, read).await?;
     Ok(query.respond(items, next))
 }
 

@@ -120,12 +120,51 @@ where
     E: Record,
     C: ConnectionTrait + sea_orm::TransactionTrait,
 {
-    if !read_is_audited(classification) {
+    audit_reads::<E, C>(db, ctx, [(id, classification.to_owned())]).await
+}
+
+/// Records, in one transaction, the reads of those records that are confidential or secret
+/// (a list answer holding several of them).
+pub async fn audit_reads<E, C>(
+    db: &C,
+    ctx: &crate::context::RequestContext,
+    read: impl IntoIterator<Item = (Uuid, String)>,
+) -> ApiResult<()>
+where
+    E: Record,
+    C: ConnectionTrait + sea_orm::TransactionTrait,
+{
+    let classified: Vec<(Uuid, String)> = read.into_iter().filter(|(_, c)| read_is_audited(c)).collect();
+    if classified.is_empty() {
         return Ok(());
     }
+    let audit = crate::audit::AuditContext::of(ctx);
     let txn = common::begin_write(db).await?;
-    let changes = serde_json::json!({ "classification": classification });
-    crate::audit::record(&txn, &crate::audit::AuditContext::of(ctx), common::event::<E>("read", id, changes)).await?;
+    for (id, classification) in classified {
+        let changes = serde_json::json!({ "classification": classification });
+        crate::audit::record(&txn, &audit, common::event::<E>("read", id, changes)).await?;
+    }
     txn.commit().await?;
     Ok(())
+}
+
+/// The classifications of the given clusters.
+pub async fn classifications<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> ApiResult<std::collections::HashMap<Uuid, String>> {
+    use sea_orm::{EntityTrait, QuerySelect};
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let rows: Vec<(Uuid, String)> = clusters::Entity::find()
+        .select_only()
+        .column(clusters::Column::Id)
+        .column(clusters::Column::Classification)
+        .filter(clusters::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }

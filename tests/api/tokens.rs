@@ -405,3 +405,49 @@ async fn roles_without_the_right_get_403() {
     let events = app.send(app.request_as(&auditor, Method::GET, "/api/v1/audit-events")).await;
     assert_eq!(events.status, StatusCode::OK, "{events:?}");
 }
+
+#[actix_web::test]
+async fn retired_keys_keep_verifying_while_they_are_configured() {
+    let old_pem = generate_pem().unwrap();
+    let dir = std::env::temp_dir().join(format!("lienket-keys-{}", Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let old_public = dir.join("old.pub.pem");
+    std::fs::write(&old_public, lienket::auth::keys::public_pem(&old_pem).unwrap()).unwrap();
+    let app = spawn_app_with(|auth| auth.jwt_verification_key_files = vec![old_public.clone()]).await;
+
+    let jwks = app.send(app.anonymous_request(Method::GET, "/.well-known/jwks.json")).await;
+    assert_eq!(
+        jwks.body["keys"].as_array().unwrap().len(),
+        2,
+        "the new and the retired key: {jwks:?}"
+    );
+    let old = TokenService::new(KeySet::from_signing_pem(&old_pem).unwrap(), &app.auth);
+    let grant = user_grant(Role::Analyst, Uuid::now_v7(), Classification::Internal);
+    let by_old = old.issue_access(grant.clone()).unwrap();
+    let answer = app.send(app.request_as(&by_old, Method::GET, "/api/v1/units")).await;
+    assert_eq!(answer.status, StatusCode::OK, "a token of the retired key: {answer:?}");
+    let stranger = TokenService::new(KeySet::from_signing_pem(&generate_pem().unwrap()).unwrap(), &app.auth);
+    let answer = app
+        .send(app.request_as(&stranger.issue_access(grant).unwrap(), Method::GET, "/api/v1/units"))
+        .await;
+    assert_unauthorized(&answer, "an unknown key");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[actix_web::test]
+async fn swagger_ui_password_flow_requests_are_understood() {
+    let app = spawn_app().await;
+    user(&app, "swagger.user", "analyst").await;
+    // Swagger UI sends an empty `scope` and, with no client id configured, Basic credentials
+    // for an empty client; the password grant ignores the latter.
+    let answer = app
+        .send(
+            app.anonymous_request(Method::POST, "/api/v1/auth/token")
+                .basic_auth("", Some(""))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("grant_type=password&username=swagger.user&password=correct%20horse%20battery%20staple&scope="),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    assert_eq!(answer.body["scope"], "reference:read clusters:read");
+}
