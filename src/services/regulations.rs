@@ -279,19 +279,15 @@ async fn check_supersedes<C: ConnectionTrait>(db: &C, v: &mut Validator, d: &Reg
         ));
         return Ok(());
     }
+    // Only a regulation of the same cluster can be superseded; any other id is reported as
+    // unknown, so the answer does not tell whether it exists in a cluster the caller cannot see.
     match live::<regulations::Entity>()
         .filter(regulations::Column::Id.eq(old_id))
+        .filter(regulations::Column::ClusterId.eq(d.cluster_id))
         .one(db)
         .await?
     {
         None => v.push(FieldError::unknown_reference("supersedes_id", regulations::Entity::NOUN)),
-        Some(old) if old.cluster_id != d.cluster_id => v.push(FieldError::invalid(
-            "supersedes_id",
-            text!(
-                en: "A regulation can only supersede one of the same cluster.",
-                vi: "Quy chế chỉ có thể thay thế quy chế của cùng cụm."
-            ),
-        )),
         Some(old) => {
             // Follow what the old one supersedes in turn: the chain must not lead back here.
             let mut next = old.supersedes_id;
