@@ -62,5 +62,5 @@ assert status == 403, status
 status, body = call("/swagger-ui/")
 assert status == 200 and b"swagger-ui" in body
 status, body = call("/api-docs/openapi.json")
-assert set(json.loads(body)["components"]["securitySchemes"]) == {"bearer", "oauth2"}
+assert set(json.loads(body)["components"]["securitySchemes"]) == {"bearer", "password", "client_credentials"}
 print(f"8 members: {', '.join(m['unit']['name'] for m in members)}")

@@ -82,13 +82,17 @@ fn add_security(api: &mut utoipa::openapi::OpenApi) {
         ),
     );
     components.add_security_scheme(
-        "oauth2",
+        "password",
         SecurityScheme::OAuth2(OAuth2::with_description(
-            [
-                Flow::Password(Password::with_refresh_url(TOKEN_URL, scopes(), TOKEN_URL)),
-                Flow::ClientCredentials(ClientCredentials::new(TOKEN_URL, scopes())),
-            ],
-            "People log in with the password flow; agency systems with client credentials.",
+            [Flow::Password(Password::with_refresh_url(TOKEN_URL, scopes(), TOKEN_URL))],
+            "People: log in with a user name and password (leave the client fields empty).",
+        )),
+    );
+    components.add_security_scheme(
+        "client_credentials",
+        SecurityScheme::OAuth2(OAuth2::with_description(
+            [Flow::ClientCredentials(ClientCredentials::new(TOKEN_URL, scopes()))],
+            "Agency systems: the client id and secret an administrator registered.",
         )),
     );
     let unauthorized = ("401", "Missing or invalid access token; see `WWW-Authenticate`.");
@@ -119,7 +123,8 @@ fn add_security(api: &mut utoipa::openapi::OpenApi) {
             };
             op.security = Some(vec![
                 SecurityRequirement::new("bearer", Vec::<String>::new()),
-                SecurityRequirement::new("oauth2", scope),
+                SecurityRequirement::new("password", scope.clone()),
+                SecurityRequirement::new("client_credentials", scope),
             ]);
             add_problems(op, &["401"]);
             if matches!(permission.access, Access::Scoped(..)) {
