@@ -89,6 +89,16 @@ pub struct Event {
     pub resource_type: &'static str,
     pub resource_id: Option<Uuid>,
     pub changes: Value,
+    /// The classification of the record or of its cluster; readers cleared below it see the
+    /// event without its changes.
+    pub classification: Option<String>,
+}
+
+impl Event {
+    pub fn classified(mut self, classification: Option<String>) -> Self {
+        self.classification = classification;
+        self
+    }
 }
 
 /// The recorded fields of a new record: `{"field": {"after": value}}`.
@@ -142,6 +152,7 @@ pub fn hash_of(e: &audit_events::Model) -> String {
         e.action,
         e.resource_type,
         e.resource_id,
+        e.classification,
         e.changes,
         e.request_id,
         e.client_addr,
@@ -180,6 +191,7 @@ pub async fn record<C: ConnectionTrait>(db: &C, ctx: &AuditContext, event: Event
         action: event.action.to_owned(),
         resource_type: event.resource_type.to_owned(),
         resource_id: event.resource_id,
+        classification: event.classification,
         changes: event.changes.to_string(),
         request_id: ctx.request_id.clone(),
         client_addr: ctx.client_addr.clone(),
@@ -197,6 +209,7 @@ pub async fn record<C: ConnectionTrait>(db: &C, ctx: &AuditContext, event: Event
         action: Set(model.action),
         resource_type: Set(model.resource_type),
         resource_id: Set(model.resource_id),
+        classification: Set(model.classification),
         changes: Set(model.changes),
         request_id: Set(model.request_id),
         client_addr: Set(model.client_addr),

@@ -242,7 +242,7 @@ async fn remember(p: &Prepared, response: &HttpResponse, body: &Bytes) -> ApiRes
         .set(idempotency_keys::ActiveModel {
             status: Set(Some(i32::from(response.status().as_u16()))),
             response_headers: Set(Some(serde_json::to_string(&headers).map_err(ApiError::internal)?)),
-            response_body: Set(Some(String::from_utf8_lossy(body).into_owned())),
+            response_body: Set(Some(stored_body(response, body))),
             ..Default::default()
         })
         .filter(idempotency_keys::Column::Scope.eq(p.scope.clone()))
@@ -250,6 +250,31 @@ async fn remember(p: &Prepared, response: &HttpResponse, body: &Bytes) -> ApiRes
         .exec(&p.db)
         .await?;
     Ok(())
+}
+
+/// Members of an answer that are shown once and never stored.
+const SECRET_MEMBERS: &[&str] = &["client_secret", "access_token", "refresh_token"];
+
+/// The body to keep for replay. An answer marked `no-store` carries a secret: it is kept without
+/// its secret members (a replay shows the record; the secret was shown once).
+fn stored_body(response: &HttpResponse, body: &Bytes) -> String {
+    let no_store = response
+        .headers()
+        .get(actix_web::http::header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("no-store"));
+    if no_store {
+        return match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Object(mut members)) => {
+                for name in SECRET_MEMBERS {
+                    members.remove(*name);
+                }
+                serde_json::Value::Object(members).to_string()
+            }
+            _ => String::new(),
+        };
+    }
+    String::from_utf8_lossy(body).into_owned()
 }
 
 fn replay(stored: &idempotency_keys::Model) -> HttpResponse {

@@ -134,7 +134,9 @@ fn admit(req: &ServiceRequest) -> ApiResult<Option<Principal>> {
     let Some(table) = req.app_data::<Data<RouteTable>>() else {
         return Ok(None);
     };
-    let Some((operation, query)) = table.operation(req.path(), req.method()) else {
+    // The path as the router matches it (percent-escapes of ordinary characters decoded), so
+    // `/api/v1/user%73` is looked up as the `/api/v1/users` it will be routed to.
+    let Some((operation, query)) = table.operation(req.match_info().as_str(), req.method()) else {
         return Ok(None);
     };
     let Some(permission) = permissions::lookup(operation) else {
@@ -368,7 +370,7 @@ fn check_query(known: &[String], query: &str) -> ApiResult<()> {
 /// The fallback for requests no route matches: 405 when the path exists with other methods,
 /// 404 otherwise.
 pub async fn no_route(req: actix_web::HttpRequest, table: Option<actix_web::web::Data<RouteTable>>) -> Result<HttpResponse, ApiError> {
-    match table.as_ref().and_then(|t| t.allowed(req.path())) {
+    match table.as_ref().and_then(|t| t.allowed(req.match_info().as_str())) {
         Some(allowed) => Err(ApiError::MethodNotAllowed { allowed }),
         None => Err(ApiError::Status(StatusCode::NOT_FOUND)),
     }

@@ -15,6 +15,8 @@ pub struct Model {
     pub action: String,
     pub resource_type: String,
     pub resource_id: Option<Uuid>,
+    /// The classification of the record (or of its cluster), when it has one.
+    pub classification: Option<String>,
     /// JSON object of the changed fields.
     #[sea_orm(column_type = "Text")]
     pub changes: String,

@@ -77,6 +77,7 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(RefreshTokens::ExpiresAt))
                 .col(timestamp_with_time_zone_null(RefreshTokens::UsedAt))
                 .col(timestamp_with_time_zone_null(RefreshTokens::RevokedAt))
+                .col(string_len(RefreshTokens::Scope, 500))
                 .foreign_key(
                     ForeignKey::create()
                         .from(RefreshTokens::Table, RefreshTokens::UserId)
@@ -103,6 +104,7 @@ impl MigrationTrait for Migration {
                 .col(string_len(AuditEvents::Action, 32))
                 .col(string_len(AuditEvents::ResourceType, 32))
                 .col(uuid_null(AuditEvents::ResourceId))
+                .col(string_len_null(AuditEvents::Classification, 16))
                 .col(text(AuditEvents::Changes))
                 .col(string_len_null(AuditEvents::RequestId, 64))
                 .col(string_len_null(AuditEvents::ClientAddr, 64))
@@ -198,6 +200,7 @@ enum RefreshTokens {
     ExpiresAt,
     UsedAt,
     RevokedAt,
+    Scope,
 }
 
 #[derive(DeriveIden)]
@@ -212,6 +215,7 @@ enum AuditEvents {
     Action,
     ResourceType,
     ResourceId,
+    Classification,
     Changes,
     RequestId,
     ClientAddr,

@@ -107,13 +107,13 @@ pub const PERMISSIONS: &[Permission] = &[
     scoped("get_audit_event", Scope::AuditRead, AUDITORS),
 ];
 
-/// The scopes an agency client may be granted.
+/// The scopes an agency client may be granted. Not the audit trail: it spans every cluster,
+/// while a client is confined to the clusters it was granted.
 pub const CLIENT_SCOPES: &[Scope] = &[
     Scope::ReferenceRead,
     Scope::ReferenceWrite,
     Scope::ClustersRead,
     Scope::ClustersWrite,
-    Scope::AuditRead,
 ];
 
 /// The row of an operation.

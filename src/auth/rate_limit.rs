@@ -24,8 +24,23 @@ impl From<&AuthSettings> for LoginLimits {
     }
 }
 
-/// Counts one attempt under `key`; a 429 once the window's count is above `limit`.
+/// The counter key of a client address. IPv6 addresses count by their /64 network: one host
+/// commonly holds a whole /64, and could otherwise take a fresh counter per address.
+pub fn address_key(addr: Option<&str>) -> String {
+    match addr.and_then(|a| a.parse::<std::net::IpAddr>().ok()) {
+        Some(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("address:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Some(ip) => format!("address:{ip}"),
+        None => "address:unknown".to_owned(),
+    }
+}
+
+/// Counts one attempt under `key` (stored as its digest, so any length fits); a 429 once the
+/// window's count is above `limit`.
 pub async fn hit<C: ConnectionTrait>(db: &C, key: &str, limit: u32, window_secs: u32) -> ApiResult<()> {
+    let key = crate::auth::passwords::secret_digest(key);
     let now = chrono::Utc::now().timestamp();
     let window = i64::from(window_secs.max(1));
     let window_start = now - now.rem_euclid(window);
@@ -45,7 +60,7 @@ pub async fn hit<C: ConnectionTrait>(db: &C, key: &str, limit: u32, window_secs:
              RETURNING count"
         }
     };
-    let statement = Statement::from_sql_and_values(db.get_database_backend(), sql, [key.into(), window_start.into()]);
+    let statement = Statement::from_sql_and_values(db.get_database_backend(), sql, [key.as_str().into(), window_start.into()]);
     let row = db
         .query_one_raw(statement)
         .await?

@@ -9,6 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::auth::Principal;
+use crate::context::RequestContext;
+use crate::domain::Classification;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ListQuery;
 use crate::i18n::Noun;
@@ -62,9 +65,14 @@ pub struct AuditEvent {
     pub action: String,
     pub resource_type: String,
     pub resource_id: Option<Uuid>,
-    /// The changed fields: `{"field": {"before": …, "after": …}}`.
-    #[schema(value_type = Object)]
+    /// The classification of the record or of its cluster, when it has one.
+    pub classification: Option<Classification>,
+    /// The changed fields: `{"field": {"before": …, "after": …}}`; `null` when the record is
+    /// classified above the reader's clearance.
+    #[schema(value_type = Option<Object>)]
     pub changes: serde_json::Value,
+    /// Whether `changes` was withheld because of the reader's clearance.
+    pub redacted: bool,
     pub request_id: Option<String>,
     /// The address the request came from.
     pub client_addr: Option<String>,
@@ -74,10 +82,19 @@ pub struct AuditEvent {
     pub hash: String,
 }
 
-impl From<audit_events::Model> for AuditEvent {
-    fn from(m: audit_events::Model) -> Self {
+impl AuditEvent {
+    /// The event as `reader` may see it: the changes of a record above its clearance withheld.
+    fn for_reader(m: audit_events::Model, reader: &Principal) -> Self {
+        let classification = m.classification.as_deref().and_then(|c| c.parse::<Classification>().ok());
+        let redacted = classification.is_some_and(|c| !reader.cleared_for(c));
         Self {
-            changes: serde_json::from_str(&m.changes).unwrap_or(serde_json::Value::Null),
+            classification,
+            redacted,
+            changes: if redacted {
+                serde_json::Value::Null
+            } else {
+                serde_json::from_str(&m.changes).unwrap_or(serde_json::Value::Null)
+            },
             seq: m.seq,
             id: m.id,
             occurred_at: m.occurred_at,
@@ -102,7 +119,12 @@ impl From<audit_events::Model> for AuditEvent {
     responses((status = 200, description = "One page of events.", body = Page<AuditEvent>)),
 )]
 #[get("/audit-events")]
-pub async fn list_audit_events(db: web::Data<DatabaseConnection>, query: ListQuery<AuditListParams>) -> ApiResult<HttpResponse> {
+pub async fn list_audit_events(
+    ctx: RequestContext,
+    db: web::Data<DatabaseConnection>,
+    query: ListQuery<AuditListParams>,
+) -> ApiResult<HttpResponse> {
+    let reader = ctx.principal()?;
     let f = &query.filter;
     let mut select = audit_events::Entity::find();
     if let Some(id) = f.actor_id {
@@ -124,7 +146,7 @@ pub async fn list_audit_events(db: web::Data<DatabaseConnection>, query: ListQue
         select = select.filter(audit_events::Column::OccurredAt.lt(until));
     }
     let (rows, next) = fetch_page(db.get_ref(), select, audit_events::Column::Id, f.sort, &query.page).await?;
-    let items: Vec<AuditEvent> = rows.into_iter().map(AuditEvent::from).collect();
+    let items: Vec<AuditEvent> = rows.into_iter().map(|m| AuditEvent::for_reader(m, reader)).collect();
     Ok(query.respond(items, next))
 }
 
@@ -135,7 +157,7 @@ pub async fn list_audit_events(db: web::Data<DatabaseConnection>, query: ListQue
     responses((status = 200, description = "The event.", body = AuditEvent)),
 )]
 #[get("/audit-events/{id}")]
-pub async fn get_audit_event(db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get_audit_event(ctx: RequestContext, db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let event = audit_events::Entity::find()
         .filter(audit_events::Column::Id.eq(id.into_inner()))
         .one(db.get_ref())
@@ -146,7 +168,7 @@ pub async fn get_audit_event(db: web::Data<DatabaseConnection>, id: web::Path<Uu
                 vi: "sự kiện nhật ký",
             })
         })?;
-    Ok(HttpResponse::Ok().json(AuditEvent::from(event)))
+    Ok(HttpResponse::Ok().json(AuditEvent::for_reader(event, ctx.principal()?)))
 }
 
 pub fn configure(cfg: &mut ServiceConfig) {

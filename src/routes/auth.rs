@@ -221,19 +221,27 @@ impl Issuer<'_> {
             resource_type,
             resource_id: id,
             changes,
+            classification: None,
         };
         audit::record(&txn, &self.audit, event).await?;
         txn.commit().await?;
         Ok(())
     }
 
-    fn user_grant(user: &users::Model, requested: Option<&String>) -> ApiResult<AccessGrant> {
+    /// What a user's token may carry: the scopes of its current roles, within `ceiling` (the
+    /// scopes granted at login, when refreshing), narrowed to `requested`.
+    fn user_grant(user: &users::Model, ceiling: Option<&str>, requested: Option<&String>) -> ApiResult<AccessGrant> {
         let roles: Vec<Role> = parse_words(&user.roles)?;
+        let mut held = scopes_for_roles(&roles);
+        if let Some(ceiling) = ceiling {
+            let granted: Vec<Scope> = parse_words(ceiling)?;
+            held.retain(|s| granted.contains(s));
+        }
         Ok(AccessGrant {
             sub: user.id,
             client_id: None,
             unit_id: user.unit_id,
-            scopes: narrow(scopes_for_roles(&roles), requested)?,
+            scopes: narrow(held, requested)?,
             roles,
             clearance: Classification::from_stored(&user.clearance)?,
         })
@@ -245,9 +253,10 @@ impl Issuer<'_> {
         db: &C,
         user: &users::Model,
         family: Uuid,
+        ceiling: Option<&str>,
         requested: Option<&String>,
     ) -> ApiResult<TokenResponse> {
-        let grant = Self::user_grant(user, requested)?;
+        let grant = Self::user_grant(user, ceiling, requested)?;
         let scope = grant.scopes.iter().map(Stored::stored).collect::<Vec<_>>().join(" ");
         let access_token = self.tokens.issue_access(grant).map_err(ApiError::internal)?;
         let (refresh_token, claims) = self.tokens.issue_refresh(user.id, family).map_err(ApiError::internal)?;
@@ -259,6 +268,7 @@ impl Issuer<'_> {
             expires_at: Set(chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_default()),
             used_at: Set(None),
             revoked_at: Set(None),
+            scope: Set(scope.clone()),
         };
         refresh_tokens::Entity::insert(row).exec_without_returning(db).await?;
         Ok(TokenResponse {
@@ -274,6 +284,10 @@ impl Issuer<'_> {
         let username = required(params, "username")?.trim().to_lowercase();
         let password = required(params, "password")?.to_owned();
         self.limit(format!("account:user:{username}"), self.limits.per_account).await?;
+        if username.chars().count() > 64 || password.chars().count() > 1024 {
+            // No such account can exist; answered like any other failed login.
+            return Err(ApiError::invalid_grant());
+        }
         let user = live::<users::Entity>()
             .filter(users::Column::Username.eq(username.clone()))
             .one(self.db)
@@ -291,7 +305,7 @@ impl Issuer<'_> {
             return Err(ApiError::invalid_grant());
         };
         let txn = common::begin_write(self.db).await?;
-        let response = self.for_user(&txn, user, Uuid::now_v7(), params.get("scope")).await?;
+        let response = self.for_user(&txn, user, Uuid::now_v7(), None, params.get("scope")).await?;
         let event = common::event::<users::Entity>("login", user.id, serde_json::json!({}));
         audit::record(&txn, &self.audit.clone().acting_as("user", user.id, user.unit_id), event).await?;
         txn.commit().await?;
@@ -300,14 +314,18 @@ impl Issuer<'_> {
 
     async fn client(&self, req: &HttpRequest, params: &HashMap<String, String>) -> ApiResult<TokenResponse> {
         let (client_id, secret) = client_credentials(req, params)?;
-        self.limit(format!("account:client:{client_id}"), self.limits.per_account).await?;
+        // One counter per client, however its id is spelled.
+        let parsed = Uuid::parse_str(&client_id).ok();
+        let account = parsed.map_or_else(|| client_id.clone(), |id| id.to_string());
+        self.limit(format!("account:client:{account}"), self.limits.per_account).await?;
         let digest = secret_digest(&secret);
-        let client = match Uuid::parse_str(&client_id) {
-            Ok(id) => live::<clients::Entity>().filter(clients::Column::Id.eq(id)).one(self.db).await?,
-            Err(_) => None,
+        let client = match parsed {
+            Some(id) => live::<clients::Entity>().filter(clients::Column::Id.eq(id)).one(self.db).await?,
+            None => None,
         };
         let Some(client) = client.filter(|c| !c.disabled && digests_match(&c.secret_hash, &digest)) else {
-            self.record("login_failed", "clients", None, serde_json::json!({"client_id": client_id}))
+            let shown: String = client_id.chars().take(64).collect();
+            self.record("login_failed", "clients", parsed, serde_json::json!({"client_id": shown}))
                 .await?;
             return Err(ApiError::invalid_client());
         };
@@ -372,21 +390,23 @@ impl Issuer<'_> {
             .filter(refresh_tokens::Column::Id.eq(row.id))
             .exec(&txn)
             .await?;
-        let response = self.for_user(&txn, &user, row.family_id, params.get("scope")).await?;
+        let response = self
+            .for_user(&txn, &user, row.family_id, Some(&row.scope), params.get("scope"))
+            .await?;
         txn.commit().await?;
         Ok(response)
     }
 }
 
-/// Revokes every token of a refresh-token family.
-async fn revoke_family<C: sea_orm::ConnectionTrait>(db: &C, family: Uuid) -> ApiResult<()> {
-    refresh_tokens::Entity::update_many()
+/// Revokes every token of a refresh-token family; returns how many were still usable.
+async fn revoke_family<C: sea_orm::ConnectionTrait>(db: &C, family: Uuid) -> ApiResult<u64> {
+    let result = refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::val(crate::db::now()))
         .filter(refresh_tokens::Column::FamilyId.eq(family))
         .filter(refresh_tokens::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    Ok(())
+    Ok(result.rows_affected)
 }
 
 /// Obtain an access token
@@ -427,9 +447,10 @@ pub async fn issue_token(
         limits: *limits.get_ref(),
         audit: AuditContext::of(&ctx),
     };
-    let address = ctx.client_addr.clone().unwrap_or_default();
     rate_limit::prune(db.get_ref(), 2 * 86_400).await?;
-    issuer.limit(format!("address:{address}"), issuer.limits.per_address).await?;
+    issuer
+        .limit(rate_limit::address_key(ctx.client_addr.as_deref()), issuer.limits.per_address)
+        .await?;
     let params = parameters(&req, &body)?;
     let response = match required(&params, "grant_type")? {
         "password" => issuer.password(&hasher, &params).await?,
@@ -462,6 +483,7 @@ pub async fn issue_token(
     responses(
         (status = 200, description = "The token is no longer usable (or never was)."),
         (status = 400, description = "`invalid_request`: no `token`.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address; retry after `Retry-After` seconds.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is neither a form nor JSON.", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -471,15 +493,20 @@ pub async fn revoke_token(
     ctx: RequestContext,
     db: web::Data<DatabaseConnection>,
     tokens: web::Data<TokenService>,
+    limits: web::Data<LoginLimits>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
+    let key = rate_limit::address_key(ctx.client_addr.as_deref());
+    rate_limit::hit(db.get_ref(), &key, limits.per_address, limits.window_secs).await?;
     let params = parameters(&req, &body)?;
     let token = required(&params, "token")?;
     if let Ok(claims) = tokens.verify_refresh(token) {
         let txn = common::begin_write(db.get_ref()).await?;
-        revoke_family(&txn, claims.fam).await?;
-        let event = common::event::<users::Entity>("sessions_revoked", claims.sub, serde_json::json!({"family_id": claims.fam}));
-        audit::record(&txn, &AuditContext::of(&ctx), event).await?;
+        // Only a revocation that ended something is recorded.
+        if revoke_family(&txn, claims.fam).await? > 0 {
+            let event = common::event::<users::Entity>("sessions_revoked", claims.sub, serde_json::json!({"family_id": claims.fam}));
+            audit::record(&txn, &AuditContext::of(&ctx), event).await?;
+        }
         txn.commit().await?;
     }
     Ok(HttpResponse::Ok()

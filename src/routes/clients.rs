@@ -52,8 +52,7 @@ pub struct CreateClientRequest {
     pub name: String,
     /// The unit operating the system.
     pub unit_id: Uuid,
-    /// At least one of `reference:read`, `reference:write`, `clusters:read`, `clusters:write`,
-    /// `audit:read`.
+    /// At least one of `reference:read`, `reference:write`, `clusters:read`, `clusters:write`.
     pub scopes: Vec<Scope>,
     /// The clusters whose records the client may see (at most 500).
     #[serde(default)]

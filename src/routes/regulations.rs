@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use entity::{clusters, regulations};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -240,10 +240,16 @@ pub async fn get_regulation(
 
 /// A regulation whose cluster the caller may see, with that cluster; 404 otherwise.
 async fn visible(db: &DatabaseConnection, ctx: &RequestContext, id: Uuid) -> ApiResult<(regulations::Model, clusters::Model)> {
-    let model = common::find_live::<regulations::Entity, _>(db, id).await?;
-    let cluster = access::visible_cluster(db, ctx.principal()?, model.cluster_id)
-        .await
-        .map_err(|_| ApiError::not_found(regulations::Entity::NOUN))?;
+    let principal = ctx.principal()?;
+    // One query decides: a regulation that does not exist and one in a cluster the caller
+    // cannot see are the same 404, in the same time.
+    let model = common::live::<regulations::Entity>()
+        .filter(regulations::Column::Id.eq(id))
+        .filter(access::in_visible_clusters(regulations::Column::ClusterId, principal))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found(regulations::Entity::NOUN))?;
+    let cluster = access::visible_cluster(db, principal, model.cluster_id).await?;
     Ok((model, cluster))
 }
 

@@ -142,10 +142,16 @@ where
     let txn = common::begin_write(db).await?;
     for (id, classification) in classified {
         let changes = serde_json::json!({ "classification": classification });
-        crate::audit::record(&txn, &audit, common::event::<E>("read", id, changes)).await?;
+        let event = common::event::<E>("read", id, changes).classified(Some(classification));
+        crate::audit::record(&txn, &audit, event).await?;
     }
     txn.commit().await?;
     Ok(())
+}
+
+/// The classification of one cluster (deleted or not), for the audit trail.
+pub async fn cluster_classification<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<Option<String>> {
+    Ok(classifications(db, [id]).await?.remove(&id))
 }
 
 /// The classifications of the given clusters.

@@ -71,6 +71,10 @@ impl UpdateClusterRequest {
 impl Resource for clusters::Entity {
     type Draft = ClusterDraft;
 
+    async fn classification<C: ConnectionTrait>(_db: &C, m: &clusters::Model) -> ApiResult<Option<String>> {
+        Ok(Some(m.classification.clone()))
+    }
+
     async fn draft<C: ConnectionTrait>(_db: &C, m: &clusters::Model) -> ApiResult<ClusterDraft> {
         Ok(ClusterDraft {
             name: m.name.clone(),

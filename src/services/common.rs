@@ -91,6 +91,12 @@ pub trait Resource: Record {
         Ok(())
     }
 
+    /// The classification that guards this record (its own, or its cluster's); `None` for
+    /// records everyone may see.
+    async fn classification<C: ConnectionTrait>(_db: &C, _model: &Self::Model) -> ApiResult<Option<String>> {
+        Ok(None)
+    }
+
     /// Effects of a deletion on other records.
     async fn after_delete<C: ConnectionTrait>(_db: &C, _model: &Self::Model) -> ApiResult<()> {
         Ok(())
@@ -127,7 +133,13 @@ where
     E::insert(row).exec_without_returning(&txn).await?;
     E::after_save(&txn, id, &draft, None).await?;
     let model = find_live::<E, _>(&txn, id).await?;
-    audit::record(&txn, audit, event::<E>("create", id, audit::created(&model))).await?;
+    let classification = E::classification(&txn, &model).await?;
+    audit::record(
+        &txn,
+        audit,
+        event::<E>("create", id, audit::created(&model)).classified(classification),
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -139,6 +151,7 @@ pub fn event<E: Record>(action: &'static str, id: Uuid, changes: serde_json::Val
         resource_type: E::RESOURCE,
         resource_id: Some(id),
         changes,
+        classification: None,
     }
 }
 
@@ -174,7 +187,13 @@ where
     save_versioned::<E, _, _>(&txn, id, version, E::columns(&draft), precondition).await?;
     E::after_save(&txn, id, &draft, Some(&current)).await?;
     let model = find_live::<E, _>(&txn, id).await?;
-    audit::record(&txn, audit, event::<E>("update", id, audit::changed(&current, &model))).await?;
+    let classification = E::classification(&txn, &model).await?;
+    audit::record(
+        &txn,
+        audit,
+        event::<E>("update", id, audit::changed(&current, &model)).classified(classification),
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -192,7 +211,13 @@ where
     E::check_deletable(&txn, &current).await?;
     soft_delete::<E, _>(&txn, id, version, precondition).await?;
     E::after_delete(&txn, &current).await?;
-    audit::record(&txn, audit, event::<E>("delete", id, serde_json::json!({}))).await?;
+    let classification = E::classification(&txn, &current).await?;
+    audit::record(
+        &txn,
+        audit,
+        event::<E>("delete", id, serde_json::json!({})).classified(classification),
+    )
+    .await?;
     txn.commit().await?;
     Ok(current)
 }

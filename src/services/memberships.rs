@@ -198,6 +198,10 @@ pub async fn lock_cluster<C: ConnectionTrait>(db: &C, cluster_id: Uuid, adding: 
 }
 
 impl Resource for cluster_members::Entity {
+    async fn classification<C: ConnectionTrait>(db: &C, m: &cluster_members::Model) -> ApiResult<Option<String>> {
+        super::access::cluster_classification(db, m.cluster_id).await
+    }
+
     type Draft = MemberDraft;
 
     async fn draft<C: ConnectionTrait>(_db: &C, m: &cluster_members::Model) -> ApiResult<MemberDraft> {

@@ -87,6 +87,10 @@ fn replace_list<T>(patch: Patch<Vec<T>>, target: &mut Vec<T>) {
 }
 
 impl Resource for regulations::Entity {
+    async fn classification<C: ConnectionTrait>(db: &C, m: &regulations::Model) -> ApiResult<Option<String>> {
+        super::access::cluster_classification(db, m.cluster_id).await
+    }
+
     type Draft = RegulationDraft;
 
     async fn draft<C: ConnectionTrait>(db: &C, m: &regulations::Model) -> ApiResult<RegulationDraft> {

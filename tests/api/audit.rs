@@ -70,3 +70,35 @@ async fn writes_and_classified_reads_are_recorded_and_the_chain_verifies() {
     let gap = lienket::admin::verify_audit(&app.db).await.unwrap_err();
     assert!(gap.contains("event 2"), "{gap}");
 }
+
+#[actix_web::test]
+async fn readers_below_a_records_classification_see_the_event_without_its_changes() {
+    use lienket::domain::{Classification, Role};
+    let app = spawn_app().await;
+    let a = app.unit("Công an huyện A").await;
+    let b = app.unit("Công an huyện B").await;
+    let cluster = app
+        .create(
+            "/api/v1/clusters",
+            json!({"name": "Tên mật", "kind": "bilateral", "classification": "secret", "members": [{"unit_id": a}, {"unit_id": b}]}),
+        )
+        .await;
+    let auditor = app.token(crate::helpers::user_grant(
+        Role::Auditor,
+        a.parse().unwrap(),
+        Classification::Internal,
+    ));
+    let answer = app
+        .send(app.request_as(&auditor, Method::GET, &format!("/api/v1/audit-events?resource_id={cluster}")))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    let event = &answer.body["items"][0];
+    assert_eq!(event["action"], "create");
+    assert_eq!(event["classification"], "secret");
+    assert_eq!(event["redacted"], true);
+    assert!(event["changes"].is_null(), "{event}");
+    assert!(!answer.body.to_string().contains("Tên mật"));
+    // A reader cleared for it sees the changes.
+    let cleared = app.get(&format!("/api/v1/audit-events?resource_id={cluster}")).await;
+    assert_eq!(cleared.body["items"][0]["changes"]["name"]["after"], "Tên mật");
+}

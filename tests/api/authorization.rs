@@ -119,7 +119,7 @@ async fn world(app: &TestApp) -> (World, Vec<Caller>) {
         .post(
             "/api/v1/clients",
             &json!({"name": "Hệ thống tích hợp", "unit_id": home, "clearance": "internal", "cluster_ids": [inside.cluster, above.cluster],
-                    "scopes": ["reference:read", "reference:write", "clusters:read", "clusters:write", "audit:read"]}),
+                    "scopes": ["reference:read", "reference:write", "clusters:read", "clusters:write"]}),
         )
         .await;
     assert_eq!(client.status, StatusCode::CREATED, "{client:?}");

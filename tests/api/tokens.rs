@@ -451,3 +451,105 @@ async fn swagger_ui_password_flow_requests_are_understood() {
     assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
     assert_eq!(answer.body["scope"], "reference:read clusters:read");
 }
+
+#[actix_web::test]
+async fn encoded_paths_do_not_slip_past_authentication() {
+    let app = spawn_app().await;
+    for (method, path) in [
+        (Method::POST, "/api/v1/user%73"),
+        (Method::GET, "/api/v1/user%73"),
+        (Method::GET, "/api/v1/%61udit-events"),
+        (Method::GET, "/api/v1/client%73"),
+    ] {
+        let answer = app
+            .send(app.anonymous_request(method.clone(), path).json(&json!({"username": "x", "display_name": "x", "unit_id": Uuid::now_v7(), "roles": ["admin"], "password": "correct horse battery staple"})))
+            .await;
+        assert_unauthorized(&answer, &format!("{method} {path}"));
+    }
+    let as_admin = app.get("/api/v1/user%73").await;
+    assert_eq!(as_admin.status, StatusCode::OK, "{as_admin:?}");
+    assert!(app.collect("/api/v1/users").await.is_empty(), "nobody was created");
+}
+
+#[actix_web::test]
+async fn oversized_credentials_are_refused_without_a_server_error() {
+    let app = spawn_app().await;
+    let long = "x".repeat(1000);
+    let user = login(&app, &long, &long).await;
+    assert_eq!(user.status, StatusCode::BAD_REQUEST, "{user:?}");
+    assert_eq!(user.body["error"], "invalid_grant");
+    let client = form(
+        &app,
+        "/api/v1/auth/token",
+        &[("grant_type", "client_credentials"), ("client_id", &long), ("client_secret", &long)],
+    )
+    .await;
+    assert_eq!(client.status, StatusCode::UNAUTHORIZED, "{client:?}");
+}
+
+#[actix_web::test]
+async fn a_refresh_never_widens_the_scopes_of_the_login() {
+    let app = spawn_app().await;
+    user(&app, "narrow.user", "coordinator").await;
+    let narrowed = form(
+        &app,
+        "/api/v1/auth/token",
+        &[
+            ("grant_type", "password"),
+            ("username", "narrow.user"),
+            ("password", "correct horse battery staple"),
+            ("scope", "reference:read"),
+        ],
+    )
+    .await;
+    assert_eq!(narrowed.body["scope"], "reference:read", "{narrowed:?}");
+    let refreshed = refresh(&app, narrowed.body["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{refreshed:?}");
+    assert_eq!(refreshed.body["scope"], "reference:read");
+    let widened = form(
+        &app,
+        "/api/v1/auth/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refreshed.body["refresh_token"].as_str().unwrap()),
+            ("scope", "clusters:write"),
+        ],
+    )
+    .await;
+    assert_eq!(widened.body["error"], "invalid_scope", "{widened:?}");
+}
+
+#[actix_web::test]
+async fn a_replayed_client_registration_does_not_show_the_secret_again() {
+    let app = spawn_app().await;
+    let unit = app.unit("U").await;
+    let body = json!({"name": "Hệ thống", "unit_id": unit, "scopes": ["reference:read"]});
+    let send = || {
+        app.send(
+            app.request(Method::POST, "/api/v1/clients")
+                .header("idempotency-key", "register-1")
+                .json(&body),
+        )
+    };
+    let first = send().await;
+    assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
+    assert!(first.body["client_secret"].is_string());
+    let replay = send().await;
+    assert_eq!(replay.status, StatusCode::CREATED, "{replay:?}");
+    assert_eq!(replay.body["id"], first.body["id"], "the same client");
+    assert!(replay.body.get("client_secret").is_none(), "the secret is shown once: {replay:?}");
+    let stored: Vec<String> = {
+        use sea_orm::{ConnectionTrait, Statement};
+        let rows = app
+            .db
+            .query_all_raw(Statement::from_string(
+                app.db.get_database_backend(),
+                "SELECT response_body FROM idempotency_keys",
+            ))
+            .await
+            .unwrap();
+        rows.iter().map(|r| r.try_get_by_index::<String>(0).unwrap()).collect()
+    };
+    let secret = first.body["client_secret"].as_str().unwrap();
+    assert!(stored.iter().all(|b| !b.contains(secret)), "the secret is not stored");
+}
