@@ -18,7 +18,7 @@ with sync_playwright() as p:
     page.fill("#oauth_username", "admin")
     page.fill("#oauth_password", password)
     page.locator(".auth-container:has(#oauth_username) button.authorize").click()
-    page.wait_for_selector(".auth-container:has(#oauth_username) >> text=Logout", timeout=15000)
+    page.wait_for_selector("button:has-text('Logout')", timeout=15000)
     page.locator(".modal-ux button.btn-done").first.click()
     me = page.locator("#operations-auth-get_me")
     me.locator(".opblock-summary").click()
