@@ -96,6 +96,12 @@ pub struct ServerSettings {
     #[arg(long, env = "LIENKET_DEMO", value_enum, default_value_t = DemoMode::Auto)]
     pub demo: DemoMode,
 
+    /// Addresses of reverse proxies (comma-separated) whose `X-Forwarded-For` is believed: behind
+    /// them, the client address (for login limits and the audit trail) is the last address in
+    /// that header that is not itself a trusted proxy. Unset: the connection's peer.
+    #[arg(long, env = "LIENKET_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     #[command(flatten)]
     pub auth: AuthSettings,
 }

@@ -32,7 +32,7 @@ pub async fn request_context(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let request_id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let lang = Lang::negotiate(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-    let client_addr = req.peer_addr().map(|a| a.ip().to_string());
+    let client_addr = client_address(&req);
     req.extensions_mut().insert(RequestContext {
         request_id: request_id.clone(),
         lang,
@@ -101,6 +101,30 @@ pub async fn request_context(
         response = response.map_body(|_, _| BoxBody::new(()));
     }
     Ok(response)
+}
+
+/// The trusted reverse proxies, registered as app data.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<std::net::IpAddr>);
+
+/// The caller's address: the connection's peer, or, when the peer is a trusted proxy, the last
+/// address in `X-Forwarded-For` that is not a trusted proxy (what a proxy appends cannot be
+/// forged by the client; what comes before it can).
+fn client_address(req: &ServiceRequest) -> Option<String> {
+    let peer = req.peer_addr()?.ip();
+    let trusted = req.app_data::<Data<TrustedProxies>>().map(|t| t.0.as_slice()).unwrap_or(&[]);
+    if !trusted.contains(&peer) {
+        return Some(peer.to_string());
+    }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all(HeaderName::from_static("x-forwarded-for"))
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    let client = forwarded.into_iter().rev().find(|a| !trusted.contains(a)).unwrap_or(peer);
+    Some(client.to_string())
 }
 
 /// Accepts a caller's `X-Request-Id` when it is a short token of safe characters, so ids can be

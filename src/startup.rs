@@ -68,6 +68,12 @@ pub struct Limits {
     pub idempotency_ttl: chrono::Duration,
 }
 
+/// Network facts the app needs: which peers are trusted proxies.
+#[derive(Debug, Clone, Default)]
+pub struct Network {
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
 impl From<&ServerSettings> for Limits {
     fn from(settings: &ServerSettings) -> Self {
         Self {
@@ -82,6 +88,7 @@ pub fn build_app(
     db: DatabaseConnection,
     limits: Limits,
     auth: AuthState,
+    network: Network,
     api: utoipa::openapi::OpenApi,
 ) -> App<
     impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
@@ -94,6 +101,7 @@ pub fn build_app(
         .app_data(web::Data::new(auth.tokens))
         .app_data(web::Data::new(auth.hasher))
         .app_data(web::Data::new(auth.limits))
+        .app_data(web::Data::new(crate::middleware::TrustedProxies(network.trusted_proxies)))
         .app_data(routes::path_config())
         .service(scope::scope("/api/v1").configure(routes::api))
         .configure(routes::health::configure)
@@ -167,7 +175,10 @@ impl Application {
         };
         let shutdown_timeout = settings.shutdown_timeout_secs;
         let limits = Limits::from(&settings);
-        let server = HttpServer::new(move || build_app(db.clone(), limits, auth.clone(), api.clone()))
+        let network = Network {
+            trusted_proxies: settings.trusted_proxies.clone(),
+        };
+        let server = HttpServer::new(move || build_app(db.clone(), limits, auth.clone(), network.clone(), api.clone()))
             .workers(workers)
             .shutdown_timeout(shutdown_timeout)
             .disable_signals()

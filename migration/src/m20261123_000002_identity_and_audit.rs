@@ -90,6 +90,8 @@ impl MigrationTrait for Migration {
             .await?;
         m.create_index(index("ix_refresh_tokens_user", RefreshTokens::Table, &["user_id"]))
             .await?;
+        m.create_index(index("ix_refresh_tokens_expires", RefreshTokens::Table, &["expires_at"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -128,6 +130,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.create_index(index("ix_rate_limits_window", RateLimits::Table, &["window_start"]))
+            .await?;
         Ok(())
     }
 

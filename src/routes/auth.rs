@@ -398,6 +398,15 @@ impl Issuer<'_> {
     }
 }
 
+/// Forgets refresh tokens that expired a day ago: a replay of one fails on its `exp` anyway.
+async fn prune_refresh_tokens<C: sea_orm::ConnectionTrait>(db: &C) -> ApiResult<()> {
+    refresh_tokens::Entity::delete_many()
+        .filter(refresh_tokens::Column::ExpiresAt.lt(crate::db::now() - chrono::Duration::days(1)))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Revokes every token of a refresh-token family; returns how many were still usable.
 async fn revoke_family<C: sea_orm::ConnectionTrait>(db: &C, family: Uuid) -> ApiResult<u64> {
     let result = refresh_tokens::Entity::update_many()
@@ -448,6 +457,7 @@ pub async fn issue_token(
         audit: AuditContext::of(&ctx),
     };
     rate_limit::prune(db.get_ref(), 2 * 86_400).await?;
+    prune_refresh_tokens(db.get_ref()).await?;
     issuer
         .limit(rate_limit::address_key(ctx.client_addr.as_deref()), issuer.limits.per_address)
         .await?;

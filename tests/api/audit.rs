@@ -102,3 +102,33 @@ async fn readers_below_a_records_classification_see_the_event_without_its_change
     let cleared = app.get(&format!("/api/v1/audit-events?resource_id={cluster}")).await;
     assert_eq!(cleared.body["items"][0]["changes"]["name"]["after"], "Tên mật");
 }
+
+#[actix_web::test]
+async fn the_client_address_comes_from_trusted_proxies_only() {
+    let direct = spawn_app().await;
+    let forged = direct
+        .send(
+            direct
+                .request(Method::POST, "/api/v1/units")
+                .header("x-forwarded-for", "203.0.113.7")
+                .json(&json!({"name": "A", "force": "police", "level": "district"})),
+        )
+        .await;
+    let events = direct.collect(&format!("/api/v1/audit-events?resource_id={}", forged.id())).await;
+    assert_eq!(
+        events[0]["client_addr"], "127.0.0.1",
+        "an untrusted peer cannot claim another address"
+    );
+
+    let proxied = crate::helpers::spawn_app_with_server(|s| s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let answer = proxied
+        .send(
+            proxied
+                .request(Method::POST, "/api/v1/units")
+                .header("x-forwarded-for", "198.51.100.1, 203.0.113.7")
+                .json(&json!({"name": "B", "force": "police", "level": "district"})),
+        )
+        .await;
+    let events = proxied.collect(&format!("/api/v1/audit-events?resource_id={}", answer.id())).await;
+    assert_eq!(events[0]["client_addr"], "203.0.113.7", "the address the trusted proxy saw");
+}

@@ -90,6 +90,11 @@ pub async fn spawn_app_with_demo() -> TestApp {
 
 /// An application whose authentication settings `adjust` changes first.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut AuthSettings)) -> TestApp {
+    spawn(DemoMode::Off, |server| adjust(&mut server.auth)).await
+}
+
+/// An application whose server settings `adjust` changes first.
+pub async fn spawn_app_with_server(adjust: impl FnOnce(&mut ServerSettings)) -> TestApp {
     spawn(DemoMode::Off, adjust).await
 }
 
@@ -135,7 +140,7 @@ fn bearer_client(token: Option<&str>) -> reqwest::Client {
         .expect("http client")
 }
 
-async fn spawn(demo: DemoMode, adjust: impl FnOnce(&mut AuthSettings)) -> TestApp {
+async fn spawn(demo: DemoMode, adjust: impl FnOnce(&mut ServerSettings)) -> TestApp {
     let database = TestDatabase::create().await;
     let settings = DatabaseSettings {
         database_url: Some(database.url.clone()),
@@ -151,10 +156,11 @@ async fn spawn(demo: DemoMode, adjust: impl FnOnce(&mut AuthSettings)) -> TestAp
         shutdown_timeout_secs: 1,
         idempotency_ttl_hours: 24,
         demo,
+        trusted_proxies: vec![],
         auth: test_auth(),
     };
     let mut server = server;
-    adjust(&mut server.auth);
+    adjust(&mut server);
     let auth = server.auth.clone();
     let keys = KeySet::from_settings(&auth).expect("test keys");
     let tokens = TokenService::new(keys, &auth);
