@@ -158,6 +158,9 @@ impl Application {
     pub async fn build(db: DatabaseConnection, settings: ServerSettings) -> Result<Self, String> {
         let auth = AuthState::from_settings(&settings.auth)?;
         db::migrate(&db).await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+        crate::services::incident_categories::ensure_defaults(&db)
+            .await
+            .map_err(|e| format!("cannot write the default incident categories: {e}"))?;
         let demo_credentials = if settings.demo == DemoMode::Auto {
             crate::seed::load_demo_if_empty(&db)
                 .await

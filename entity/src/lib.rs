@@ -8,6 +8,7 @@ pub mod clients;
 pub mod cluster_members;
 pub mod clusters;
 pub mod idempotency_keys;
+pub mod incident_categories;
 pub mod legal_documents;
 pub mod rate_limits;
 pub mod refresh_tokens;

@@ -73,6 +73,11 @@ pub const PERMISSIONS: &[Permission] = &[
     scoped("create_legal_document", Scope::ReferenceWrite, ADMINS),
     scoped("update_legal_document", Scope::ReferenceWrite, ADMINS),
     scoped("delete_legal_document", Scope::ReferenceWrite, ADMINS),
+    scoped("list_incident_categories", Scope::ReferenceRead, EVERYONE),
+    scoped("get_incident_category", Scope::ReferenceRead, EVERYONE),
+    scoped("create_incident_category", Scope::ReferenceWrite, ADMINS),
+    scoped("update_incident_category", Scope::ReferenceWrite, ADMINS),
+    scoped("delete_incident_category", Scope::ReferenceWrite, ADMINS),
     // Clusters and what belongs to them: members read, coordinators of member units manage.
     scoped("list_clusters", Scope::ClustersRead, CLUSTER_READERS),
     scoped("get_cluster", Scope::ClustersRead, CLUSTER_READERS),

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod clients;
 pub mod clusters;
 pub mod health;
+pub mod incident_categories;
 pub mod legal_documents;
 pub mod memberships;
 pub mod regulations;
@@ -28,6 +29,7 @@ pub fn api(cfg: &mut ServiceConfig) {
         .configure(clusters::configure)
         .configure(memberships::configure)
         .configure(regulations::configure)
+        .configure(incident_categories::configure)
         .configure(users::configure)
         .configure(clients::configure)
         .configure(audit_events::configure);

@@ -63,6 +63,7 @@ record!(cluster_members, "membership", "tư cách thành viên");
 record!(regulations, "regulation", "quy chế");
 record!(users, "user", "người dùng");
 record!(clients, "client", "ứng dụng khách");
+record!(incident_categories, "incident category", "loại vụ việc");
 
 /// A resource written through the API: how its writable state (the draft) is read from a stored
 /// record, checked, and written back. The create, update and delete flows below are shared by

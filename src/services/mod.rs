@@ -3,6 +3,7 @@ pub mod areas;
 pub mod clients;
 pub mod clusters;
 pub mod common;
+pub mod incident_categories;
 pub mod legal_documents;
 pub mod memberships;
 pub mod regulations;

@@ -41,6 +41,7 @@ struct World {
     user: String,
     client: String,
     event: String,
+    category: String,
 }
 
 struct Caller {
@@ -143,6 +144,8 @@ async fn world(app: &TestApp) -> (World, Vec<Caller>) {
     let user = users.body["items"][0]["id"].as_str().unwrap().to_owned();
     let events = app.get("/api/v1/audit-events?limit=1").await;
     let event = events.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let categories = app.get("/api/v1/incident-categories?code=drugs").await;
+    let category = categories.body["items"][0]["id"].as_str().unwrap().to_owned();
     let world = World {
         inside,
         outside,
@@ -153,6 +156,7 @@ async fn world(app: &TestApp) -> (World, Vec<Caller>) {
         user,
         client: client_id,
         event,
+        category,
     };
     (world, callers)
 }
@@ -267,6 +271,21 @@ fn request(w: &World, operation: &str, r: &Records) -> (Method, String, Option<V
         ),
         "update_regulation" => (Method::PATCH, format!("/api/v1/regulations/{g}"), Some(json!({})), 412),
         "delete_regulation" => (Method::DELETE, format!("/api/v1/regulations/{g}"), None, 412),
+        "list_incident_categories" => (Method::GET, "/api/v1/incident-categories".into(), None, 200),
+        "get_incident_category" => (Method::GET, format!("/api/v1/incident-categories/{}", w.category), None, 200),
+        "create_incident_category" => (
+            Method::POST,
+            "/api/v1/incident-categories".into(),
+            Some(json!({"code": "", "name": ""})),
+            422,
+        ),
+        "update_incident_category" => (
+            Method::PATCH,
+            format!("/api/v1/incident-categories/{}", w.category),
+            Some(json!({})),
+            412,
+        ),
+        "delete_incident_category" => (Method::DELETE, format!("/api/v1/incident-categories/{}", w.category), None, 412),
         "list_users" => (Method::GET, "/api/v1/users".into(), None, 200),
         "get_user" => (Method::GET, format!("/api/v1/users/{}", w.user), None, 200),
         "create_user" => (

@@ -9,6 +9,7 @@ mod authorization;
 mod clusters;
 mod conventions;
 mod demo;
+mod incident_categories;
 mod legal_documents;
 mod openapi;
 mod regulations;
