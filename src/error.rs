@@ -435,10 +435,7 @@ impl ResponseError for ApiError {
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
         if is_unavailable(&err) {
-            return ApiError::Unavailable {
-                cause: err.to_string(),
-                retry_after_secs: 5,
-            };
+            return ApiError::unavailable(&err);
         }
         if sql_state(&err).is_some_and(|state| state == "40001" || state == "40P01") {
             return ApiError::conflict(text!(

@@ -18,6 +18,7 @@ use crate::auth::tokens::TokenService;
 use crate::config::{AuthSettings, DemoMode, ServerSettings};
 use crate::extract::BodyLimit;
 use crate::idempotency::{self, IdempotencyTtl};
+use crate::middleware::TrustedProxies;
 use crate::openapi::{self, ApiDoc};
 use crate::seed::DemoCredentials;
 use crate::{db, routes};
@@ -68,12 +69,6 @@ pub struct Limits {
     pub idempotency_ttl: chrono::Duration,
 }
 
-/// Network facts the app needs: which peers are trusted proxies.
-#[derive(Debug, Clone, Default)]
-pub struct Network {
-    pub trusted_proxies: Vec<std::net::IpAddr>,
-}
-
 impl From<&ServerSettings> for Limits {
     fn from(settings: &ServerSettings) -> Self {
         Self {
@@ -88,7 +83,7 @@ pub fn build_app(
     db: DatabaseConnection,
     limits: Limits,
     auth: AuthState,
-    network: Network,
+    proxies: TrustedProxies,
     api: utoipa::openapi::OpenApi,
 ) -> App<
     impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
@@ -101,7 +96,7 @@ pub fn build_app(
         .app_data(web::Data::new(auth.tokens))
         .app_data(web::Data::new(auth.hasher))
         .app_data(web::Data::new(auth.limits))
-        .app_data(web::Data::new(crate::middleware::TrustedProxies(network.trusted_proxies)))
+        .app_data(web::Data::new(proxies))
         .app_data(routes::path_config())
         .service(scope::scope("/api/v1").configure(routes::api))
         .configure(routes::health::configure)
@@ -178,10 +173,8 @@ impl Application {
         };
         let shutdown_timeout = settings.shutdown_timeout_secs;
         let limits = Limits::from(&settings);
-        let network = Network {
-            trusted_proxies: settings.trusted_proxies.clone(),
-        };
-        let server = HttpServer::new(move || build_app(db.clone(), limits, auth.clone(), network.clone(), api.clone()))
+        let proxies = TrustedProxies(settings.trusted_proxies.clone());
+        let server = HttpServer::new(move || build_app(db.clone(), limits, auth.clone(), proxies.clone(), api.clone()))
             .workers(workers)
             .shutdown_timeout(shutdown_timeout)
             .disable_signals()

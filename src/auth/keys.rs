@@ -150,7 +150,7 @@ pub fn demo_signing_key(data_dir: &Path) -> Result<String, String> {
 }
 
 /// Writes a file only its owner may read.
-pub fn write_private(path: &Path, content: &str) -> Result<(), String> {
+fn write_private(path: &Path, content: &str) -> Result<(), String> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

@@ -65,10 +65,6 @@ impl Principal {
         self.kind == PrincipalKind::User && self.roles.contains(&Role::Admin)
     }
 
-    pub fn has_role(&self, role: Role) -> bool {
-        self.roles.contains(&role)
-    }
-
     /// Whether the caller may see a record of this classification.
     pub fn cleared_for(&self, classification: Classification) -> bool {
         classification <= self.clearance

@@ -38,10 +38,7 @@ pub async fn live() -> HttpResponse {
 )]
 #[get("/health/ready")]
 pub async fn ready(db: web::Data<DatabaseConnection>) -> ApiResult<HttpResponse> {
-    db.ping().await.map_err(|e| ApiError::Unavailable {
-        cause: e.to_string(),
-        retry_after_secs: 5,
-    })?;
+    db.ping().await.map_err(ApiError::unavailable)?;
     Ok(HttpResponse::Ok().json(Health { status: "ok" }))
 }
 

@@ -36,6 +36,8 @@ struct World {
     outside: Records,
     above: Records,
     unit: String,
+    /// A unit of the outside cluster only.
+    stranger: String,
     area: String,
     document: String,
     user: String,
@@ -151,6 +153,7 @@ async fn world(app: &TestApp) -> (World, Vec<Caller>) {
         outside,
         above,
         unit: home,
+        stranger: far1,
         area,
         document,
         user,
@@ -450,10 +453,15 @@ async fn mass_assignment_is_refused_and_changes_nothing() {
     let peerless = app
         .send(
             as_coordinator(Method::POST, "/api/v1/clusters".into())
-                .json(&json!({"name": "Không có đơn vị mình", "kind": "liaison_cluster", "members": [{"unit_id": w.outside.member}]})),
+                .json(&json!({"name": "Không có đơn vị mình", "kind": "liaison_cluster", "members": [{"unit_id": w.stranger}]})),
         )
         .await;
     assert_eq!(peerless.status, StatusCode::UNPROCESSABLE_ENTITY, "{peerless:?}");
+    assert_eq!(
+        peerless.problem().1,
+        [("members".to_owned(), "own_unit_missing".to_owned())],
+        "{peerless:?}"
+    );
     let secret = app
         .send(
             as_coordinator(Method::POST, "/api/v1/clusters".into())
