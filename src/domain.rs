@@ -2,7 +2,7 @@
 //!
 //! Stored as their lower_snake_case text, so both databases hold the same values the API shows.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
@@ -65,6 +65,48 @@ impl utoipa::PartialSchema for Date {
 }
 
 impl ToSchema for Date {}
+
+/// A moment as clients write it: RFC 3339 with an offset (`2025-03-01T08:30:00+07:00`), in the
+/// years 1900–9999, kept in UTC at microsecond precision (what both databases store).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(DateTime<Utc>);
+
+impl Timestamp {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let parsed = DateTime::parse_from_rfc3339(text)
+            .map_err(|_| format!("expected a time written as RFC 3339 with an offset, e.g. 2025-03-01T08:30:00+07:00, got {text:?}"))?;
+        if !(1900..=9999).contains(&parsed.year()) {
+            return Err(format!("{text} is outside the years 1900–9999"));
+        }
+        Ok(Timestamp(parsed.with_timezone(&Utc).trunc_subsecs(6)))
+    }
+}
+
+impl From<Timestamp> for DateTime<Utc> {
+    fn from(t: Timestamp) -> Self {
+        t.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Timestamp::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for Timestamp {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some("A moment in RFC 3339 with an offset, years 1900–9999."))
+            .examples([serde_json::json!("2025-03-01T08:30:00+07:00")])
+            .into()
+    }
+}
+
+impl ToSchema for Timestamp {}
 
 /// Conversion between a domain enumeration and the text a database column holds.
 pub trait Stored: Sized + std::str::FromStr + AsRef<str> {
@@ -150,6 +192,7 @@ domain_enum! {
         #[serde(rename = "reference:write")] #[strum(serialize = "reference:write")] ReferenceWrite,
         #[serde(rename = "clusters:read")] #[strum(serialize = "clusters:read")] ClustersRead,
         #[serde(rename = "clusters:write")] #[strum(serialize = "clusters:write")] ClustersWrite,
+        #[serde(rename = "records:write")] #[strum(serialize = "records:write")] RecordsWrite,
         #[serde(rename = "audit:read")] #[strum(serialize = "audit:read")] AuditRead,
         #[serde(rename = "principals:manage")] #[strum(serialize = "principals:manage")] PrincipalsManage,
     }
@@ -163,6 +206,18 @@ domain_enum! {
 domain_enum! {
     /// Where a coordination regulation is in its life.
     RegulationStatus { Draft, Signed, InForce, Superseded, Terminated }
+}
+
+domain_enum! {
+    /// How serious an incident is.
+    Severity { Low, Medium, High, Critical }
+}
+
+domain_enum! {
+    /// Where an incident is in its workflow: `reported` → `verifying` → `verified` or
+    /// `unfounded`; a verified incident → `handling` → `resolved`; `unfounded` and `resolved`
+    /// incidents are `closed`. Moves go through `POST /incidents/{id}/transitions`.
+    IncidentStatus { Reported, Verifying, Verified, Unfounded, Handling, Resolved, Closed }
 }
 
 impl AreaLevel {
@@ -182,10 +237,18 @@ pub trait Lifecycle: Sized + Copy + PartialEq + AsRef<str> + 'static {
     /// The statuses this one may move to.
     fn next(self) -> &'static [Self];
 
-    /// Checks a move; staying put is always allowed. A refused move is a 409 naming the moves
-    /// that are allowed.
+    /// Checks a change of status in an update, where staying put is always allowed. A refused
+    /// move is a 409 naming the moves that are allowed.
     fn check_move(self, to: Self, noun: Noun) -> ApiResult<()> {
-        if self == to || self.next().contains(&to) {
+        if self == to {
+            return Ok(());
+        }
+        self.check_step(to, noun)
+    }
+
+    /// Checks one step of a workflow: `to` must be one of the next statuses.
+    fn check_step(self, to: Self, noun: Noun) -> ApiResult<()> {
+        if self.next().contains(&to) {
             return Ok(());
         }
         let allowed: Vec<&str> = self.next().iter().map(AsRef::as_ref).collect();
@@ -226,6 +289,20 @@ impl Lifecycle for RegulationStatus {
             Signed => &[InForce, Terminated],
             InForce => &[Superseded, Terminated],
             Superseded | Terminated => &[],
+        }
+    }
+}
+
+impl Lifecycle for IncidentStatus {
+    fn next(self) -> &'static [IncidentStatus] {
+        use IncidentStatus::*;
+        match self {
+            Reported => &[Verifying],
+            Verifying => &[Verified, Unfounded],
+            Verified => &[Handling],
+            Handling => &[Resolved],
+            Unfounded | Resolved => &[Closed],
+            Closed => &[],
         }
     }
 }

@@ -213,9 +213,10 @@ where
     Ok((rows, next))
 }
 
-/// Declares a resource's `sort=` enumeration: the first order listed is the default; each order
-/// names its key column (`None` sorts by creation, through the time-ordered id). Its OpenAPI
-/// schema lists the same names the parser takes.
+/// Declares a resource's `sort=` enumeration: the first order listed is the default (its
+/// reverse when the declaration starts with `reversed`); each order names its key column (`None`
+/// sorts by creation, through the time-ordered id). Its OpenAPI schema lists the same names the
+/// parser takes.
 #[macro_export]
 macro_rules! sort_order {
     (
@@ -224,10 +225,31 @@ macro_rules! sort_order {
             $(, $asc:ident = $asc_key:literal, $desc:ident = $desc_key:literal => $col:expr)* $(,)?
         }
     ) => {
+        $crate::sort_order!(@emit [$first, $first_key] $(#[$meta])* $name for $column {
+            $first = $first_key, $first_desc = $first_desc_key => $first_col
+            $(, $asc = $asc_key, $desc = $desc_key => $col)*
+        });
+    };
+    (
+        reversed $(#[$meta:meta])* $name:ident for $column:ty {
+            $first:ident = $first_key:literal, $first_desc:ident = $first_desc_key:literal => $first_col:expr
+            $(, $asc:ident = $asc_key:literal, $desc:ident = $desc_key:literal => $col:expr)* $(,)?
+        }
+    ) => {
+        $crate::sort_order!(@emit [$first_desc, $first_desc_key] $(#[$meta])* $name for $column {
+            $first = $first_key, $first_desc = $first_desc_key => $first_col
+            $(, $asc = $asc_key, $desc = $desc_key => $col)*
+        });
+    };
+    (
+        @emit [$default:ident, $default_key:literal] $(#[$meta:meta])* $name:ident for $column:ty {
+            $first:ident = $first_key:literal, $first_desc:ident = $first_desc_key:literal => $first_col:expr
+            $(, $asc:ident = $asc_key:literal, $desc:ident = $desc_key:literal => $col:expr)*
+        }
+    ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
         pub enum $name {
-            #[default]
             #[serde(rename = $first_key)]
             $first,
             #[serde(rename = $first_desc_key)]
@@ -238,6 +260,12 @@ macro_rules! sort_order {
                 #[serde(rename = $desc_key)]
                 $desc,
             )*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name::$default
+            }
         }
 
         impl $crate::pagination::SortOrder for $name {
@@ -258,7 +286,7 @@ macro_rules! sort_order {
 
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                $crate::pagination::sort_schema(&[$first_key, $first_desc_key $(, $asc_key, $desc_key)*])
+                $crate::pagination::sort_schema(&[$first_key, $first_desc_key $(, $asc_key, $desc_key)*], $default_key)
             }
         }
 
@@ -266,13 +294,13 @@ macro_rules! sort_order {
     };
 }
 
-/// The schema of a `sort=` parameter: one of `names`, the first being the default.
-pub fn sort_schema(names: &[&str]) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+/// The schema of a `sort=` parameter: one of `names`, `default` when not given.
+pub fn sort_schema(names: &[&str], default: &str) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
     ObjectBuilder::new()
         .schema_type(Type::String)
         .enum_values(Some(names.iter().copied()))
-        .default(names.first().map(|n| serde_json::json!(n)))
+        .default(Some(serde_json::json!(default)))
         .description(Some("The order of the list; `-` reverses it. Ties are broken by creation order."))
         .into()
 }

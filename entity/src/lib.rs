@@ -9,6 +9,8 @@ pub mod cluster_members;
 pub mod clusters;
 pub mod idempotency_keys;
 pub mod incident_categories;
+pub mod incident_events;
+pub mod incidents;
 pub mod legal_documents;
 pub mod rate_limits;
 pub mod refresh_tokens;

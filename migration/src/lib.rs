@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_reference_data;
 mod m20261123_000002_identity_and_audit;
 mod m20261123_000003_incident_categories;
+mod m20261123_000004_incidents;
 
 /// Runs every migration in order.
 #[derive(Debug)]
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_reference_data::Migration),
             Box::new(m20261123_000002_identity_and_audit::Migration),
             Box::new(m20261123_000003_incident_categories::Migration),
+            Box::new(m20261123_000004_incidents::Migration),
         ]
     }
 }

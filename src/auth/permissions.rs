@@ -37,6 +37,7 @@ use Role::{Admin, Analyst, Auditor, Coordinator, Officer};
 const EVERYONE: &[Role] = &[Admin, Coordinator, Officer, Analyst, Auditor];
 const CLUSTER_READERS: &[Role] = &[Admin, Coordinator, Officer, Analyst];
 const CLUSTER_MANAGERS: &[Role] = &[Admin, Coordinator];
+const RECORDERS: &[Role] = &[Admin, Coordinator, Officer];
 const ADMINS: &[Role] = &[Admin];
 const AUDITORS: &[Role] = &[Admin, Auditor];
 
@@ -95,6 +96,14 @@ pub const PERMISSIONS: &[Permission] = &[
     scoped("create_regulation", Scope::ClustersWrite, CLUSTER_MANAGERS),
     scoped("update_regulation", Scope::ClustersWrite, CLUSTER_MANAGERS),
     scoped("delete_regulation", Scope::ClustersWrite, CLUSTER_MANAGERS),
+    // The clusters' daily work: members read; officers record their unit's, coordinators any.
+    scoped("list_incidents", Scope::ClustersRead, CLUSTER_READERS),
+    scoped("get_incident", Scope::ClustersRead, CLUSTER_READERS),
+    scoped("get_incident_timeline", Scope::ClustersRead, CLUSTER_READERS),
+    scoped("create_incident", Scope::RecordsWrite, RECORDERS),
+    scoped("update_incident", Scope::RecordsWrite, RECORDERS),
+    scoped("transition_incident", Scope::RecordsWrite, RECORDERS),
+    scoped("delete_incident", Scope::RecordsWrite, CLUSTER_MANAGERS),
     // Principals: administrators only; no agency client can be granted this scope.
     scoped("list_users", Scope::PrincipalsManage, ADMINS),
     scoped("get_user", Scope::PrincipalsManage, ADMINS),
@@ -119,6 +128,7 @@ pub const CLIENT_SCOPES: &[Scope] = &[
     Scope::ReferenceWrite,
     Scope::ClustersRead,
     Scope::ClustersWrite,
+    Scope::RecordsWrite,
 ];
 
 /// The row of an operation.

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod clusters;
 pub mod health;
 pub mod incident_categories;
+pub mod incidents;
 pub mod legal_documents;
 pub mod memberships;
 pub mod regulations;
@@ -30,6 +31,7 @@ pub fn api(cfg: &mut ServiceConfig) {
         .configure(memberships::configure)
         .configure(regulations::configure)
         .configure(incident_categories::configure)
+        .configure(incidents::configure)
         .configure(users::configure)
         .configure(clients::configure)
         .configure(audit_events::configure);

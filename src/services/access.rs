@@ -74,11 +74,25 @@ pub async fn check_manages<C: ConnectionTrait>(db: &C, p: &Principal, cluster: &
         .await?;
     if current.is_none() {
         return Err(ApiError::forbidden(text!(
-            en: "Only coordinators of the cluster's current member units may change it.",
-            vi: "Chỉ cán bộ điều phối của đơn vị đang là thành viên cụm mới được thay đổi cụm."
+            en: "Only users of the cluster's current member units may change it or its records.",
+            vi: "Chỉ người dùng của đơn vị đang là thành viên cụm mới được thay đổi cụm hoặc hồ sơ của cụm."
         )));
     }
     Ok(())
+}
+
+/// Refuses (403) an officer's change to a record another unit wrote: officers record their own
+/// unit's work, coordinators and administrators any work of the clusters they manage.
+pub fn check_own_unit(p: &Principal, unit_id: Uuid) -> ApiResult<()> {
+    use crate::domain::Role;
+    let broader = p.kind == PrincipalKind::Client || p.roles.iter().any(|r| matches!(r, Role::Admin | Role::Coordinator));
+    if broader || p.unit_id == unit_id {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(text!(
+        en: "Officers change only the records of their own unit.",
+        vi: "Cán bộ nghiệp vụ chỉ được thay đổi hồ sơ của đơn vị mình."
+    )))
 }
 
 /// A cluster the caller may see and manage: 404 when it may not see it, 403 when it may not

@@ -64,6 +64,7 @@ record!(regulations, "regulation", "quy chế");
 record!(users, "user", "người dùng");
 record!(clients, "client", "ứng dụng khách");
 record!(incident_categories, "incident category", "loại vụ việc");
+record!(incidents, "incident", "vụ việc");
 
 /// A resource written through the API: how its writable state (the draft) is read from a stored
 /// record, checked, and written back. The create, update and delete flows below are shared by
@@ -84,6 +85,11 @@ pub trait Resource: Record {
 
     /// Writes what lives outside the record's own row (child rows, effects on other records).
     async fn after_save<C: ConnectionTrait>(_db: &C, _id: Uuid, _draft: &Self::Draft, _current: Option<&Self::Model>) -> ApiResult<()> {
+        Ok(())
+    }
+
+    /// Writes what a new record starts with outside its own row, knowing who created it.
+    async fn after_create<C: ConnectionTrait>(_db: &C, _model: &Self::Model, _audit: &AuditContext) -> ApiResult<()> {
         Ok(())
     }
 
@@ -134,6 +140,7 @@ where
     E::insert(row).exec_without_returning(&txn).await?;
     E::after_save(&txn, id, &draft, None).await?;
     let model = find_live::<E, _>(&txn, id).await?;
+    E::after_create(&txn, &model, audit).await?;
     let classification = E::classification(&txn, &model).await?;
     audit::record(
         &txn,

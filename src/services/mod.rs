@@ -4,6 +4,7 @@ pub mod clients;
 pub mod clusters;
 pub mod common;
 pub mod incident_categories;
+pub mod incidents;
 pub mod legal_documents;
 pub mod memberships;
 pub mod regulations;

@@ -4,6 +4,7 @@
 pub mod areas;
 pub mod clusters;
 pub mod incident_categories;
+pub mod incidents;
 pub mod legal_documents;
 pub mod principals;
 pub mod regulations;

@@ -29,6 +29,7 @@ struct Records {
     cluster: String,
     member: String,
     regulation: String,
+    incident: String,
 }
 
 struct World {
@@ -81,10 +82,20 @@ async fn records(app: &TestApp, name: &str, units: &[&str], classification: &str
             json!({"title": format!("Quy chế {name}")}),
         )
         .await;
+    let categories = app.get("/api/v1/incident-categories?code=drugs").await;
+    let category = categories.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let incident = app
+        .create(
+            "/api/v1/incidents",
+            json!({"cluster_id": cluster, "category_id": category, "severity": "medium", "occurred_at": "2025-03-01T21:30:00+07:00",
+                   "reporting_unit_id": units[0], "summary": format!("Vụ việc {name}")}),
+        )
+        .await;
     Records {
         cluster,
         member,
         regulation,
+        incident,
     }
 }
 
@@ -122,7 +133,7 @@ async fn world(app: &TestApp) -> (World, Vec<Caller>) {
         .post(
             "/api/v1/clients",
             &json!({"name": "Hệ thống tích hợp", "unit_id": home, "clearance": "internal", "cluster_ids": [inside.cluster, above.cluster],
-                    "scopes": ["reference:read", "reference:write", "clusters:read", "clusters:write"]}),
+                    "scopes": ["reference:read", "reference:write", "clusters:read", "clusters:write", "records:write"]}),
         )
         .await;
     assert_eq!(client.status, StatusCode::CREATED, "{client:?}");
@@ -181,6 +192,11 @@ fn cluster_scoped(operation: &str) -> bool {
             | "get_regulation"
             | "update_regulation"
             | "delete_regulation"
+            | "get_incident"
+            | "get_incident_timeline"
+            | "update_incident"
+            | "delete_incident"
+            | "transition_incident"
     )
 }
 
@@ -188,7 +204,7 @@ fn cluster_scoped(operation: &str) -> bool {
 /// stale `If-Match` (412 once authorized) or a body that fails validation (422 once authorized).
 /// Returns the request and the status an authorized caller gets.
 fn request(w: &World, operation: &str, r: &Records) -> (Method, String, Option<Value>, u16) {
-    let (c, m, g) = (&r.cluster, &r.member, &r.regulation);
+    let (c, m, g, i) = (&r.cluster, &r.member, &r.regulation, &r.incident);
     let nowhere = Uuid::now_v7();
     match operation {
         "live" => (Method::GET, "/health/live".into(), None, 200),
@@ -274,6 +290,27 @@ fn request(w: &World, operation: &str, r: &Records) -> (Method, String, Option<V
         ),
         "update_regulation" => (Method::PATCH, format!("/api/v1/regulations/{g}"), Some(json!({})), 412),
         "delete_regulation" => (Method::DELETE, format!("/api/v1/regulations/{g}"), None, 412),
+        "list_incidents" => (Method::GET, "/api/v1/incidents".into(), None, 200),
+        "get_incident" => (Method::GET, format!("/api/v1/incidents/{i}"), None, 200),
+        "get_incident_timeline" => (Method::GET, format!("/api/v1/incidents/{i}/timeline"), None, 200),
+        // Refused by validation after every access check (a blank summary).
+        "create_incident" => (
+            Method::POST,
+            "/api/v1/incidents".into(),
+            Some(
+                json!({"cluster_id": c, "category_id": w.category, "severity": "low", "occurred_at": "2025-03-01T00:00:00Z", "summary": ""}),
+            ),
+            422,
+        ),
+        "update_incident" => (Method::PATCH, format!("/api/v1/incidents/{i}"), Some(json!({})), 412),
+        "delete_incident" => (Method::DELETE, format!("/api/v1/incidents/{i}"), None, 412),
+        // A move the workflow refuses: reported cannot go straight to closed.
+        "transition_incident" => (
+            Method::POST,
+            format!("/api/v1/incidents/{i}/transitions"),
+            Some(json!({"to": "closed"})),
+            409,
+        ),
         "list_incident_categories" => (Method::GET, "/api/v1/incident-categories".into(), None, 200),
         "get_incident_category" => (Method::GET, format!("/api/v1/incident-categories/{}", w.category), None, 200),
         "create_incident_category" => (
@@ -414,6 +451,13 @@ async fn every_operation_as_every_role_inside_outside_and_above_clearance() {
             regulations.body["items"].as_array().unwrap().len(),
             want.len(),
             "regulations {} sees",
+            caller.name
+        );
+        let incidents = app.send(app.request_as(&caller.token, Method::GET, "/api/v1/incidents")).await;
+        assert_eq!(
+            incidents.body["items"].as_array().unwrap().len(),
+            want.len(),
+            "incidents {} sees",
             caller.name
         );
     }

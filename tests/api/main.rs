@@ -10,6 +10,7 @@ mod clusters;
 mod conventions;
 mod demo;
 mod incident_categories;
+mod incidents;
 mod legal_documents;
 mod openapi;
 mod regulations;
