@@ -34,6 +34,7 @@ first day no longer covered).",
         (name = "clusters", description = "Coordination relationships of two or more units, and their members."),
         (name = "regulations", description = "The coordination regulations clusters sign."),
         (name = "incidents", description = "Incidents member units report to their clusters, with their workflow and timeline."),
+        (name = "bulletins", description = "Information units send within their clusters, and each recipient's acknowledgement."),
         (name = "auth", description = "Tokens (OAuth 2.0), the token verification keys, and the caller's identity."),
         (name = "principals", description = "Users and agency clients. Administrators only."),
         (name = "audit", description = "The append-only, hash-chained audit trail."),
@@ -64,9 +65,11 @@ fn add_security(api: &mut utoipa::openapi::OpenApi) {
             let description = match s {
                 Scope::ReferenceRead => "Read areas, units and legal documents.",
                 Scope::ReferenceWrite => "Change areas, units and legal documents.",
-                Scope::ClustersRead => "Read the clusters you belong to and their records: members, regulations, incidents.",
+                Scope::ClustersRead => "Read the clusters you belong to and their records: members, regulations, incidents, bulletins.",
                 Scope::ClustersWrite => "Manage the clusters you belong to.",
-                Scope::RecordsWrite => "Record your unit's work in its clusters: incidents and their workflow.",
+                Scope::RecordsWrite => {
+                    "Record your unit's work in its clusters: incidents and their workflow, bulletins and acknowledgements."
+                }
                 Scope::AuditRead => "Read the audit trail.",
                 Scope::PrincipalsManage => "Manage users and agency clients (administrators only).",
             };

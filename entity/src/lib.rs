@@ -3,6 +3,8 @@
 pub mod app_meta;
 pub mod areas;
 pub mod audit_events;
+pub mod bulletin_recipients;
+pub mod bulletins;
 pub mod client_clusters;
 pub mod clients;
 pub mod cluster_members;

@@ -6,6 +6,7 @@ mod m20261122_000001_reference_data;
 mod m20261123_000002_identity_and_audit;
 mod m20261123_000003_incident_categories;
 mod m20261123_000004_incidents;
+mod m20261123_000005_bulletins;
 
 /// Runs every migration in order.
 #[derive(Debug)]
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_identity_and_audit::Migration),
             Box::new(m20261123_000003_incident_categories::Migration),
             Box::new(m20261123_000004_incidents::Migration),
+            Box::new(m20261123_000005_bulletins::Migration),
         ]
     }
 }

@@ -104,6 +104,11 @@ pub const PERMISSIONS: &[Permission] = &[
     scoped("update_incident", Scope::RecordsWrite, RECORDERS),
     scoped("transition_incident", Scope::RecordsWrite, RECORDERS),
     scoped("delete_incident", Scope::RecordsWrite, CLUSTER_MANAGERS),
+    scoped("list_bulletins", Scope::ClustersRead, CLUSTER_READERS),
+    scoped("get_bulletin", Scope::ClustersRead, CLUSTER_READERS),
+    scoped("create_bulletin", Scope::RecordsWrite, RECORDERS),
+    scoped("acknowledge_bulletin", Scope::RecordsWrite, RECORDERS),
+    scoped("delete_bulletin", Scope::RecordsWrite, RECORDERS),
     // Principals: administrators only; no agency client can be granted this scope.
     scoped("list_users", Scope::PrincipalsManage, ADMINS),
     scoped("get_user", Scope::PrincipalsManage, ADMINS),

@@ -4,6 +4,7 @@
 pub mod areas;
 pub mod audit_events;
 pub mod auth;
+pub mod bulletins;
 pub mod clients;
 pub mod clusters;
 pub mod health;
@@ -32,6 +33,7 @@ pub fn api(cfg: &mut ServiceConfig) {
         .configure(regulations::configure)
         .configure(incident_categories::configure)
         .configure(incidents::configure)
+        .configure(bulletins::configure)
         .configure(users::configure)
         .configure(clients::configure)
         .configure(audit_events::configure);

@@ -65,6 +65,7 @@ record!(users, "user", "người dùng");
 record!(clients, "client", "ứng dụng khách");
 record!(incident_categories, "incident category", "loại vụ việc");
 record!(incidents, "incident", "vụ việc");
+record!(bulletins, "bulletin", "thông báo");
 
 /// A resource written through the API: how its writable state (the draft) is read from a stored
 /// record, checked, and written back. The create, update and delete flows below are shared by

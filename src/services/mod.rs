@@ -1,5 +1,6 @@
 pub mod access;
 pub mod areas;
+pub mod bulletins;
 pub mod clients;
 pub mod clusters;
 pub mod common;

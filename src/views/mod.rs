@@ -2,6 +2,7 @@
 //! field: these descriptions are what clients read in the OpenAPI document.
 
 pub mod areas;
+pub mod bulletins;
 pub mod clusters;
 pub mod incident_categories;
 pub mod incidents;

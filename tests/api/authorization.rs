@@ -30,6 +30,7 @@ struct Records {
     member: String,
     regulation: String,
     incident: String,
+    bulletin: String,
 }
 
 struct World {
@@ -91,11 +92,19 @@ async fn records(app: &TestApp, name: &str, units: &[&str], classification: &str
                    "reporting_unit_id": units[0], "summary": format!("Vụ việc {name}")}),
         )
         .await;
+    // Sent by the first unit (the callers' own), so the callers are not its recipients.
+    let bulletin = app
+        .create(
+            "/api/v1/bulletins",
+            json!({"cluster_id": cluster, "sender_unit_id": units[0], "title": format!("Thông báo {name}"), "body": "Nội dung"}),
+        )
+        .await;
     Records {
         cluster,
         member,
         regulation,
         incident,
+        bulletin,
     }
 }
 
@@ -197,6 +206,9 @@ fn cluster_scoped(operation: &str) -> bool {
             | "update_incident"
             | "delete_incident"
             | "transition_incident"
+            | "get_bulletin"
+            | "delete_bulletin"
+            | "acknowledge_bulletin"
     )
 }
 
@@ -204,7 +216,7 @@ fn cluster_scoped(operation: &str) -> bool {
 /// stale `If-Match` (412 once authorized) or a body that fails validation (422 once authorized).
 /// Returns the request and the status an authorized caller gets.
 fn request(w: &World, operation: &str, r: &Records) -> (Method, String, Option<Value>, u16) {
-    let (c, m, g, i) = (&r.cluster, &r.member, &r.regulation, &r.incident);
+    let (c, m, g, i, b) = (&r.cluster, &r.member, &r.regulation, &r.incident, &r.bulletin);
     let nowhere = Uuid::now_v7();
     match operation {
         "live" => (Method::GET, "/health/live".into(), None, 200),
@@ -310,6 +322,22 @@ fn request(w: &World, operation: &str, r: &Records) -> (Method, String, Option<V
             format!("/api/v1/incidents/{i}/transitions"),
             Some(json!({"to": "closed"})),
             409,
+        ),
+        "list_bulletins" => (Method::GET, "/api/v1/bulletins".into(), None, 200),
+        "get_bulletin" => (Method::GET, format!("/api/v1/bulletins/{b}"), None, 200),
+        "create_bulletin" => (
+            Method::POST,
+            "/api/v1/bulletins".into(),
+            Some(json!({"cluster_id": c, "title": "", "body": "Nội dung"})),
+            422,
+        ),
+        "delete_bulletin" => (Method::DELETE, format!("/api/v1/bulletins/{b}"), None, 412),
+        // The callers' unit sent it, so it is not among the recipients that acknowledge.
+        "acknowledge_bulletin" => (
+            Method::POST,
+            format!("/api/v1/bulletins/{b}/acknowledgements"),
+            Some(json!({})),
+            403,
         ),
         "list_incident_categories" => (Method::GET, "/api/v1/incident-categories".into(), None, 200),
         "get_incident_category" => (Method::GET, format!("/api/v1/incident-categories/{}", w.category), None, 200),
@@ -453,13 +481,17 @@ async fn every_operation_as_every_role_inside_outside_and_above_clearance() {
             "regulations {} sees",
             caller.name
         );
-        let incidents = app.send(app.request_as(&caller.token, Method::GET, "/api/v1/incidents")).await;
-        assert_eq!(
-            incidents.body["items"].as_array().unwrap().len(),
-            want.len(),
-            "incidents {} sees",
-            caller.name
-        );
+        for list in ["incidents", "bulletins"] {
+            let answer = app
+                .send(app.request_as(&caller.token, Method::GET, &format!("/api/v1/{list}")))
+                .await;
+            assert_eq!(
+                answer.body["items"].as_array().unwrap().len(),
+                want.len(),
+                "{list} {} sees",
+                caller.name
+            );
+        }
     }
 }
 

@@ -6,6 +6,7 @@ mod helpers;
 mod areas;
 mod audit;
 mod authorization;
+mod bulletins;
 mod clusters;
 mod conventions;
 mod demo;
