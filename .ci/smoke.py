@@ -1,7 +1,9 @@
 """Checks a freshly started server with demo data. Without a token the API answers 401; the demo
 coordinator of Gia Lâm logs in with the password printed at start, finds the 8-unit cluster by
-searching "gia lam" and reads its 8 member units each with its parent unit; the read-only demo
-client obtains a token; Swagger UI and the security schemes are served."""
+searching "gia lam" and reads its 8 member units each with its parent unit; the demo officer of
+Văn Lâm reports an incident there, the coordinator moves it to verifying (and is refused an illegal
+move), sends a bulletin about it, and Văn Lâm acknowledges it once; the read-only demo client
+obtains a token; Swagger UI and the security schemes are served."""
 
 import base64
 import json
@@ -38,6 +40,7 @@ def token(fields, headers=None):
 
 log = open(log_path, encoding="utf-8").read()
 password = re.search(r"username=coordinator\.gialam\s+password=(\S+)", log).group(1)
+officer_password = re.search(r"username=officer\.vanlam\s+password=(\S+)", log).group(1)
 client_id, client_secret = re.search(r"client_id=(\S+) client_secret=(\S+)", log).groups()
 
 status, _ = call("/api/v1/clusters")
@@ -51,6 +54,39 @@ status, body = call("/api/v1/clusters/" + clusters[0]["id"], coordinator)
 members = json.loads(body)["members"]
 assert len(members) == 8, members
 assert all(m["unit"]["parent"]["name"].startswith("Công an") for m in members), members
+
+
+
+def post(path, token, body):
+    data = json.dumps(body).encode()
+    status, answer = call(path, token, data=data, headers={"Content-Type": "application/json"})
+    return status, json.loads(answer)
+
+
+officer = token({"grant_type": "password", "username": "officer.vanlam", "password": officer_password})
+cluster = clusters[0]["id"]
+status, body = call("/api/v1/incident-categories?code=drugs", officer)
+drugs = json.loads(body)["items"][0]["id"]
+status, incident = post("/api/v1/incidents", officer, {
+    "cluster_id": cluster, "category_id": drugs, "severity": "high",
+    "occurred_at": "2025-11-21T21:30:00+07:00", "reported_at": "2025-11-21T23:00:00+07:00",
+    "summary": "Nhóm đối tượng tụ tập sử dụng ma túy"})
+assert status == 201 and incident["status"] == "reported", (status, incident)
+transitions = f"/api/v1/incidents/{incident['id']}/transitions"
+status, moved = post(transitions, coordinator, {"to": "verifying", "note": "Xác minh"})
+assert status == 200 and moved["allowed_transitions"] == ["verified", "unfounded"], (status, moved)
+status, refused = post(transitions, coordinator, {"to": "closed"})
+assert status == 409 and refused["detail"].endswith("allowed: verified, unfounded."), (status, refused)
+status, bulletin = post("/api/v1/bulletins", coordinator, {
+    "cluster_id": cluster, "incident_id": incident["id"], "title": "Tăng cường tuần tra", "body": "Đề nghị phối hợp."})
+assert status == 201 and bulletin["pending_count"] == 7, (status, bulletin)
+status, body = call("/api/v1/bulletins?inbox=true&unacknowledged=true", officer)
+assert bulletin["id"] in [b["id"] for b in json.loads(body)["items"]], body
+acknowledgements = f"/api/v1/bulletins/{bulletin['id']}/acknowledgements"
+status, acked = post(acknowledgements, officer, {"note": "Đã nhận"})
+assert status == 200 and acked["acknowledged_count"] == 1, (status, acked)
+status, again = post(acknowledgements, officer, {})
+assert status == 409, (status, again)
 
 basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
 client = token({"grant_type": "client_credentials"}, {"Authorization": "Basic " + basic})

@@ -259,10 +259,11 @@ pub trait Lifecycle: Sized + Copy + PartialEq + AsRef<str> + 'static {
         };
         let (from, to) = (self.as_ref().to_owned(), to.as_ref().to_owned());
         let (en, vi) = (noun.en, capitalize(noun.vi));
+        let article = if en.starts_with(['a', 'e', 'i', 'o', 'u']) { "An" } else { "A" };
         Err(ApiError::conflict_on(
             "status",
             text!(
-                en: "A {en} in status {from} cannot move to {to}; allowed: {allowed}.",
+                en: "{article} {en} in status {from} cannot move to {to}; allowed: {allowed}.",
                 vi: "{vi} ở trạng thái {from} không thể chuyển sang {to}; được phép: {allowed}."
             ),
         ))

@@ -242,7 +242,7 @@ pub async fn acknowledge_bulletin(
 ) -> ApiResult<HttpResponse> {
     let principal = ctx.principal()?;
     let model = service::find_visible(db.get_ref(), principal, id.into_inner()).await?;
-    service::acknowledge(db.get_ref(), &AuditContext::of(&ctx), principal, &model, body.0.note).await?;
+    service::acknowledge(db.get_ref(), &AuditContext::of(&ctx), principal.unit_id, &model, body.0.note).await?;
     let model = common::find_live::<bulletins::Entity, _>(db.get_ref(), model.id).await?;
     Ok(conditional::updated(&service::view(db.get_ref(), model).await?))
 }

@@ -5,30 +5,35 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
-use entity::{app_meta, areas, clients, clusters, legal_documents, regulations, units, users};
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set, SqlErr, TransactionTrait};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use entity::{app_meta, areas, bulletins, clients, clusters, incident_categories, incidents, legal_documents, regulations, units, users};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set, SqlErr, TransactionTrait};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::audit::AuditContext;
 use crate::auth::passwords::{hash_now, random_secret};
+use crate::conditional::Precondition;
 use crate::db;
 use crate::domain::{
-    AreaLevel, Classification, ClusterKind, ClusterStatus, Force, LegalDocumentKind, RegulationStatus, Role, Scope, UnitLevel,
+    AreaLevel, Classification, ClusterKind, ClusterStatus, Force, IncidentStatus, LegalDocumentKind, RegulationStatus, Role, Scope,
+    Severity, Stored, UnitLevel,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::routes::clusters::CreateClusterRequest;
 use crate::routes::memberships::CreateMemberRequest;
 use crate::routes::regulations::{CreateRegulationRequest, LegalBasisInput, SignatoryInput};
 use crate::services::areas::AreaDraft;
+use crate::services::bulletins::{self as bulletin_service, BulletinDraft};
 use crate::services::clients::{ClientDraft, new_secret};
 use crate::services::clusters::ClusterDraft;
 use crate::services::common::{self, live};
+use crate::services::incidents::{self as incident_service, IncidentDraft};
 use crate::services::legal_documents::LegalDocumentDraft;
 use crate::services::regulations::RegulationDraft;
 use crate::services::units::UnitDraft;
 use crate::services::users::UserDraft;
+use crate::views::incidents::IncidentCounts;
 
 const DEMO: &str = include_str!("demo.json");
 /// The `app_meta` key recording that demo data was loaded.
@@ -89,6 +94,53 @@ struct DemoCluster {
     members: Vec<String>,
     #[serde(default)]
     regulations: Vec<DemoRegulation>,
+    #[serde(default)]
+    incidents: Vec<DemoIncident>,
+    #[serde(default)]
+    bulletins: Vec<DemoBulletin>,
+}
+
+/// An illustrative incident (its summary says so), walked along `steps` of its workflow.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoIncident {
+    key: String,
+    /// The category's code.
+    category: String,
+    severity: Severity,
+    occurred_at: DateTime<Utc>,
+    reported_at: DateTime<Utc>,
+    reporting_unit: String,
+    location: String,
+    summary: String,
+    #[serde(default)]
+    counts: IncidentCounts,
+    steps: Vec<DemoStep>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoStep {
+    to: IncidentStatus,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// An illustrative bulletin, sent when the demo is loaded, and the units that acknowledged it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoBulletin {
+    sender: String,
+    /// Left out: every other member.
+    #[serde(default)]
+    recipients: Option<Vec<String>>,
+    incident: Option<String>,
+    title: String,
+    body: String,
+    /// The acknowledgement deadline, in hours after loading.
+    #[serde(default)]
+    ack_due_hours: Option<i64>,
+    acknowledged_by: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,6 +175,7 @@ impl Keys {
 /// Loads the demo data unless it was loaded before or the database already holds reference
 /// data or clusters. Returns whether it was loaded. Safe when several nodes start at once.
 pub async fn load_demo_if_empty(db: &DatabaseConnection) -> ApiResult<Option<DemoCredentials>> {
+    crate::services::incident_categories::ensure_defaults(db).await?;
     let txn = common::begin_write(db).await?;
     if app_meta::Entity::find_by_id(MARKER.to_owned()).one(&txn).await?.is_some() || holds_records(&txn).await? {
         return Ok(None);
@@ -322,8 +375,79 @@ async fn load<C: ConnectionTrait + TransactionTrait>(db: &C, demo: Demo) -> ApiR
             };
             common::create::<regulations::Entity, _>(db, &AuditContext::system(), RegulationDraft::new(cluster.id, request)).await?;
         }
+        for i in c.incidents {
+            let key = i.key.clone();
+            let id = incident(db, &keys, &cluster, i).await?;
+            keys.0.insert(key, id);
+        }
+        for b in c.bulletins {
+            bulletin(db, &keys, &cluster, b).await?;
+        }
     }
     Ok((keys, cluster_ids))
+}
+
+/// Writes a demo incident and takes it along its steps.
+async fn incident<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    keys: &Keys,
+    cluster: &clusters::Model,
+    i: DemoIncident,
+) -> ApiResult<Uuid> {
+    let category = live::<incident_categories::Entity>()
+        .filter(incident_categories::Column::Code.eq(i.category.clone()))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("demo incident of unknown category {}", i.category)))?;
+    let draft = IncidentDraft {
+        cluster_id: cluster.id,
+        category_id: category.id,
+        severity: i.severity,
+        occurred_at: i.occurred_at,
+        reported_at: i.reported_at,
+        reporting_unit_id: keys.get(&i.reporting_unit)?,
+        area_id: None,
+        location: Some(i.location),
+        summary: i.summary,
+        classification: Classification::from_stored(&cluster.classification)?,
+        counts: i.counts,
+        status: IncidentStatus::Reported,
+        status_changed_at: db::now(),
+    };
+    let system = AuditContext::system();
+    let model = common::create::<incidents::Entity, _>(db, &system, draft).await?;
+    for step in i.steps {
+        incident_service::transition(db, &system, model.id, &Precondition::None, step.to, step.note).await?;
+    }
+    Ok(model.id)
+}
+
+/// Sends a demo bulletin and records its acknowledgements.
+async fn bulletin<C: ConnectionTrait + TransactionTrait>(db: &C, keys: &Keys, cluster: &clusters::Model, b: DemoBulletin) -> ApiResult<()> {
+    let sent_at = db::now();
+    let draft = BulletinDraft {
+        cluster_id: cluster.id,
+        sender_unit_id: keys.get(&b.sender)?,
+        incident_id: keys.opt(b.incident.as_ref())?,
+        title: b.title,
+        body: b.body,
+        classification: Classification::from_stored(&cluster.classification)?,
+        sent_at,
+        ack_due_at: b.ack_due_hours.map(|h| sent_at + Duration::hours(h)),
+        recipients: b
+            .recipients
+            .unwrap_or_default()
+            .iter()
+            .map(|k| keys.get(k))
+            .collect::<ApiResult<_>>()?,
+    };
+    let system = AuditContext::system();
+    let model = common::create::<bulletins::Entity, _>(db, &system, draft).await?;
+    for unit in b.acknowledged_by {
+        let model = common::find_live::<bulletins::Entity, _>(db, model.id).await?;
+        bulletin_service::acknowledge(db, &system, keys.get(&unit)?, &model, None).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -346,7 +470,22 @@ mod tests {
                     .iter()
                     .flat_map(|c| c.regulations.iter())
                     .flat_map(|r| r.signatories.iter().chain(r.legal_bases.iter())),
-            );
+            )
+            .chain(demo.clusters.iter().flat_map(|c| c.incidents.iter()).map(|i| &i.reporting_unit))
+            .chain(demo.clusters.iter().flat_map(|c| c.bulletins.iter()).flat_map(|b| {
+                std::iter::once(&b.sender)
+                    .chain(b.recipients.iter().flatten())
+                    .chain(b.acknowledged_by.iter())
+            }));
+        keys.extend(demo.clusters.iter().flat_map(|c| c.incidents.iter()).map(|i| i.key.as_str()));
+        for key in demo
+            .clusters
+            .iter()
+            .flat_map(|c| c.bulletins.iter())
+            .filter_map(|b| b.incident.as_ref())
+        {
+            assert!(keys.contains(&key.as_str()), "unknown incident {key}");
+        }
         for key in refs {
             assert!(keys.contains(&key.as_str()), "unknown key {key}");
         }

@@ -289,7 +289,7 @@ pub async fn views<C: ConnectionTrait>(db: &C, models: Vec<bulletins::Model>) ->
                     Ok(Recipient::from_model(r, summary, m.ack_due_at, now))
                 })
                 .collect::<ApiResult<Vec<_>>>()?;
-            recipients.sort_by(|a, b| a.unit.name.cmp(&b.unit.name));
+            recipients.sort_by_cached_key(|r| search::sort_key(&r.unit.name));
             let sender = unit(&m.sender_unit_id)?;
             Bulletin::from_model(m, sender, recipients)
         })
@@ -343,12 +343,12 @@ pub async fn list<C: ConnectionTrait>(
     Ok((views(db, rows).await?, next))
 }
 
-/// Records the caller's unit's acknowledgement of a bulletin: only a recipient unit (403
-/// otherwise), only once (409 the second time).
+/// Records a unit's acknowledgement of a bulletin: only a recipient unit (403 otherwise), only
+/// once (409 the second time).
 pub async fn acknowledge<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     audit: &AuditContext,
-    p: &Principal,
+    unit_id: Uuid,
     bulletin: &bulletins::Model,
     note: Option<String>,
 ) -> ApiResult<()> {
@@ -358,7 +358,7 @@ pub async fn acknowledge<C: ConnectionTrait + TransactionTrait>(
     let txn = common::begin_write(db).await?;
     let row = bulletin_recipients::Entity::find()
         .filter(bulletin_recipients::Column::BulletinId.eq(bulletin.id))
-        .filter(bulletin_recipients::Column::UnitId.eq(p.unit_id))
+        .filter(bulletin_recipients::Column::UnitId.eq(unit_id))
         .lock_exclusive()
         .one(&txn)
         .await?;
@@ -384,7 +384,7 @@ pub async fn acknowledge<C: ConnectionTrait + TransactionTrait>(
         .col_expr(bulletin_recipients::Column::AcknowledgedById, Expr::val(audit.actor_id))
         .col_expr(bulletin_recipients::Column::Note, Expr::val(note.clone()))
         .filter(bulletin_recipients::Column::BulletinId.eq(bulletin.id))
-        .filter(bulletin_recipients::Column::UnitId.eq(p.unit_id))
+        .filter(bulletin_recipients::Column::UnitId.eq(unit_id))
         .exec(&txn)
         .await?;
     // The bulletin shows its acknowledgements, so its version moves on.
@@ -392,7 +392,7 @@ pub async fn acknowledge<C: ConnectionTrait + TransactionTrait>(
     let classification = bulletins::Entity::classification(&txn, bulletin).await?;
     let late = bulletin.ack_due_at.is_some_and(|due| now > due);
     let changes = serde_json::json!({
-        "unit_id": {"after": p.unit_id},
+        "unit_id": {"after": unit_id},
         "acknowledged_at": {"after": now},
         "late": {"after": late},
         "note": {"after": note},

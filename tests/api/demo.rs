@@ -196,3 +196,38 @@ async fn demo_logins_work_and_see_their_own_clusters() {
     assert_eq!(client.status, 200, "{client:?}");
     assert_eq!(client.body["scope"], "reference:read clusters:read", "read-only");
 }
+
+#[actix_web::test]
+async fn illustrative_incidents_cover_every_workflow_state_and_bulletins_their_acknowledgements() {
+    let app = spawn_app_with_demo().await;
+    let incidents = app.collect("/api/v1/incidents").await;
+    let mut states: Vec<String> = names(&incidents, "status");
+    states.sort();
+    assert_eq!(
+        states,
+        ["closed", "handling", "reported", "resolved", "unfounded", "verified", "verifying"]
+    );
+    for incident in &incidents {
+        let summary = incident["summary"].as_str().unwrap_or("");
+        assert!(summary.ends_with("(minh họa)"), "marked illustrative: {summary}");
+        let id = incident["id"].as_str().unwrap_or("");
+        let timeline = app.collect(&format!("/api/v1/incidents/{id}/timeline")).await;
+        assert_eq!(
+            timeline.last().map(|s| s["to_status"].clone()),
+            Some(incident["status"].clone()),
+            "the timeline leads to the status"
+        );
+    }
+    let bulletins = app.collect("/api/v1/bulletins").await;
+    let mut counts: Vec<(u64, u64)> = bulletins
+        .iter()
+        .map(|b| {
+            (
+                b["acknowledged_count"].as_u64().unwrap_or(99),
+                b["pending_count"].as_u64().unwrap_or(99),
+            )
+        })
+        .collect();
+    counts.sort();
+    assert_eq!(counts, [(0, 2), (5, 2)]);
+}
