@@ -16,7 +16,6 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{JsonBody, ListQuery};
 use crate::pagination::{Page, PageParams};
 use crate::services::common::{self, Record};
-use crate::services::incidents::stricter;
 use crate::services::{access, bulletins as service, incidents as incident_service};
 use crate::sort_order;
 use crate::views::bulletins::Bulletin;
@@ -127,12 +126,8 @@ pub async fn list_bulletins(
 
 /// Records the reads of confidential or secret bulletins.
 async fn audit_reads(db: &DatabaseConnection, ctx: &RequestContext, items: &[Bulletin]) -> ApiResult<()> {
-    let classes = access::classifications(db, items.iter().map(|b| b.cluster_id)).await?;
-    let read = items.iter().map(|b| {
-        let own = b.classification.as_ref();
-        (b.stamp.id, stricter(own, classes.get(&b.cluster_id).map(String::as_str)))
-    });
-    access::audit_reads::<bulletins::Entity, _>(db, ctx, read).await
+    let read = items.iter().map(|b| (b.stamp.id, b.cluster_id, b.classification.as_ref()));
+    access::audit_cluster_record_reads::<bulletins::Entity, _>(db, ctx, read).await
 }
 
 /// Read a bulletin
@@ -171,27 +166,16 @@ pub async fn create_bulletin(
 ) -> ApiResult<HttpResponse> {
     let principal = ctx.principal()?;
     let request = body.0;
-    let unknown = |field: &str, noun| ApiError::validation(vec![FieldError::unknown_reference(field, noun)]);
-    // A cluster or incident the caller cannot see is reported like one that does not exist.
-    let cluster = access::visible_cluster(db.get_ref(), principal, request.cluster_id)
-        .await
-        .map_err(|e| match e {
-            ApiError::NotFound { .. } => unknown("cluster_id", clusters::Entity::NOUN),
-            other => other,
-        })?;
-    access::check_manages(db.get_ref(), principal, &cluster).await?;
+    let cluster = access::cluster_for_new_record(db.get_ref(), principal, request.cluster_id).await?;
+    // An incident the caller cannot see is reported like one that does not exist.
     if let Some(incident) = request.incident_id
         && incident_service::find_visible(db.get_ref(), principal, incident).await.is_err()
     {
-        return Err(unknown("incident_id", entity::incidents::Entity::NOUN));
+        let unknown = FieldError::unknown_reference("incident_id", entity::incidents::Entity::NOUN);
+        return Err(ApiError::validation(vec![unknown]));
     }
     let draft = service::BulletinDraft::new(principal, &cluster, request)?;
-    access::check_own_unit(principal, draft.sender_unit_id)?;
-    let mut errors = Vec::new();
-    access::check_classification(principal, draft.classification, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    access::check_new_record(principal, draft.sender_unit_id, draft.classification)?;
     let model = common::create::<bulletins::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), draft).await?;
     let bulletin = service::view(db.get_ref(), model).await?;
     Ok(conditional::created(format!("/api/v1/bulletins/{}", bulletin.stamp.id), &bulletin))

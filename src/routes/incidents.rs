@@ -12,11 +12,11 @@ use crate::audit::AuditContext;
 use crate::conditional::{self, Precondition};
 use crate::context::RequestContext;
 use crate::domain::{Classification, IncidentStatus, Severity, Timestamp};
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::ApiResult;
 use crate::extract::{JsonBody, ListQuery};
 use crate::pagination::{Page, PageParams};
 use crate::patch::Patch;
-use crate::services::common::{self, Record};
+use crate::services::common;
 use crate::services::{access, incidents as service};
 use crate::sort_order;
 use crate::views::incidents::{Incident, IncidentCounts, TimelineEntry};
@@ -188,12 +188,8 @@ pub async fn list_incidents(
 
 /// Records the reads of confidential or secret incidents (their own or their cluster's class).
 async fn audit_reads(db: &DatabaseConnection, ctx: &RequestContext, items: &[Incident]) -> ApiResult<()> {
-    let classes = access::classifications(db, items.iter().map(|i| i.cluster_id)).await?;
-    let read = items.iter().map(|i| {
-        let own = i.classification.as_ref();
-        (i.stamp.id, service::stricter(own, classes.get(&i.cluster_id).map(String::as_str)))
-    });
-    access::audit_reads::<incidents::Entity, _>(db, ctx, read).await
+    let read = items.iter().map(|i| (i.stamp.id, i.cluster_id, i.classification.as_ref()));
+    access::audit_cluster_record_reads::<incidents::Entity, _>(db, ctx, read).await
 }
 
 /// Read an incident
@@ -242,21 +238,9 @@ pub async fn create_incident(
 ) -> ApiResult<HttpResponse> {
     let principal = ctx.principal()?;
     let request = body.0;
-    // A cluster the caller cannot see is reported like one that does not exist.
-    let cluster = access::visible_cluster(db.get_ref(), principal, request.cluster_id)
-        .await
-        .map_err(|e| match e {
-            ApiError::NotFound { .. } => ApiError::validation(vec![FieldError::unknown_reference("cluster_id", clusters::Entity::NOUN)]),
-            other => other,
-        })?;
-    access::check_manages(db.get_ref(), principal, &cluster).await?;
+    let cluster = access::cluster_for_new_record(db.get_ref(), principal, request.cluster_id).await?;
     let draft = service::IncidentDraft::new(principal, &cluster, request)?;
-    access::check_own_unit(principal, draft.reporting_unit_id)?;
-    let mut errors = Vec::new();
-    access::check_classification(principal, draft.classification, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    access::check_new_record(principal, draft.reporting_unit_id, draft.classification)?;
     let model = common::create::<incidents::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), draft).await?;
     let incident = service::view(db.get_ref(), model).await?;
     Ok(conditional::created(format!("/api/v1/incidents/{}", incident.stamp.id), &incident))
@@ -351,7 +335,7 @@ pub async fn get_incident_timeline(
 ) -> ApiResult<HttpResponse> {
     let model = service::find_visible(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
     let cluster = access::cluster_classification(db.get_ref(), model.cluster_id).await?;
-    let classification = service::stricter(&model.classification, cluster.as_deref());
+    let classification = access::stricter(&model.classification, cluster.as_deref());
     access::audit_read::<incidents::Entity, _>(db.get_ref(), &ctx, model.id, &classification).await?;
     let (items, next) = service::timeline(db.get_ref(), model.id, query.filter.sort, &query.page).await?;
     Ok(query.respond(items, next))

@@ -103,6 +103,57 @@ pub async fn managed_cluster<C: ConnectionTrait>(db: &C, p: &Principal, id: Uuid
     Ok(cluster)
 }
 
+/// The cluster a new record is written into, by a caller who must manage it: one it cannot see is
+/// reported like one that does not exist (422 on `cluster_id`), one it does not manage is a 403.
+pub async fn cluster_for_new_record<C: ConnectionTrait>(db: &C, p: &Principal, id: Uuid) -> ApiResult<clusters::Model> {
+    let cluster = visible_cluster(db, p, id).await.map_err(|e| match e {
+        ApiError::NotFound { .. } => ApiError::validation(vec![FieldError::unknown_reference("cluster_id", clusters::Entity::NOUN)]),
+        other => other,
+    })?;
+    check_manages(db, p, &cluster).await?;
+    Ok(cluster)
+}
+
+/// Checks what a caller puts into a new record of a cluster: an officer writes only for its own
+/// unit (403), and nobody classifies above its clearance (422).
+pub fn check_new_record(p: &Principal, unit_id: Uuid, classification: Classification) -> ApiResult<()> {
+    check_own_unit(p, unit_id)?;
+    let mut errors = Vec::new();
+    check_classification(p, classification, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    Ok(())
+}
+
+/// The stricter of a record's own classification and its cluster's.
+pub fn stricter(own: &str, cluster: Option<&str>) -> String {
+    let rank = |c: &str| Classification::from_stored(c).unwrap_or(Classification::Secret);
+    match cluster {
+        Some(cluster) if rank(cluster) > rank(own) => cluster.to_owned(),
+        _ => own.to_owned(),
+    }
+}
+
+/// Records the reads of those records of clusters, given as `(id, cluster id, own
+/// classification)`, that are confidential or secret by their own or their cluster's class.
+pub async fn audit_cluster_record_reads<'a, E, C>(
+    db: &C,
+    ctx: &crate::context::RequestContext,
+    read: impl IntoIterator<Item = (Uuid, Uuid, &'a str)>,
+) -> ApiResult<()>
+where
+    E: Record,
+    C: ConnectionTrait + sea_orm::TransactionTrait,
+{
+    let read: Vec<(Uuid, Uuid, &str)> = read.into_iter().collect();
+    let classes = classifications(db, read.iter().map(|(_, cluster, _)| *cluster)).await?;
+    let read = read
+        .into_iter()
+        .map(|(id, cluster, own)| (id, stricter(own, classes.get(&cluster).map(String::as_str))));
+    audit_reads::<E, C>(db, ctx, read).await
+}
+
 /// Refuses a classification above the caller's clearance: it could not see what it wrote.
 pub fn check_classification(p: &Principal, classification: Classification, errors: &mut Vec<FieldError>) {
     if !p.cleared_for(classification) {

@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use super::access;
 use super::common::{self, Record, Resource, live};
-use super::incidents::stricter;
 use super::units as unit_service;
 use crate::audit::{self, AuditContext};
 use crate::auth::{Principal, PrincipalKind};
@@ -215,7 +214,7 @@ impl Resource for bulletins::Entity {
 
     async fn classification<C: ConnectionTrait>(db: &C, m: &bulletins::Model) -> ApiResult<Option<String>> {
         let cluster = access::cluster_classification(db, m.cluster_id).await?;
-        Ok(Some(stricter(&m.classification, cluster.as_deref())))
+        Ok(Some(access::stricter(&m.classification, cluster.as_deref())))
     }
 }
 

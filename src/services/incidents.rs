@@ -204,16 +204,7 @@ impl Resource for incidents::Entity {
 
     async fn classification<C: ConnectionTrait>(db: &C, m: &incidents::Model) -> ApiResult<Option<String>> {
         let cluster = access::cluster_classification(db, m.cluster_id).await?;
-        Ok(Some(stricter(&m.classification, cluster.as_deref())))
-    }
-}
-
-/// The stricter of a record's own classification and its cluster's.
-pub fn stricter(own: &str, cluster: Option<&str>) -> String {
-    let rank = |c: &str| Classification::from_stored(c).unwrap_or(Classification::Secret);
-    match cluster {
-        Some(cluster) if rank(cluster) > rank(own) => cluster.to_owned(),
-        _ => own.to_owned(),
+        Ok(Some(access::stricter(&m.classification, cluster.as_deref())))
     }
 }
 

@@ -35,17 +35,8 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
 }
 
-async fn post_as(app: &TestApp, token: &str, path: &str, body: &Value) -> Answer {
-    app.send(app.request_as(token, Method::POST, path).json(body)).await
-}
-
-async fn get_as(app: &TestApp, token: &str, path: &str) -> Answer {
-    app.send(app.request_as(token, Method::GET, path)).await
-}
-
 async fn acknowledge(app: &TestApp, token: &str, id: &str) -> Answer {
-    post_as(
-        app,
+    app.post_as(
         token,
         &format!("/api/v1/bulletins/{id}/acknowledgements"),
         &json!({"note": "Đã nhận"}),
@@ -84,9 +75,7 @@ fn acknowledgements(bulletin: &Value) -> Vec<(String, bool, bool)> {
 async fn each_recipient_acknowledges_once_and_the_sender_sees_who_has() {
     let app = spawn_app().await;
     let f = fixture(&app).await;
-    let sent = post_as(
-        &app,
-        &f.officers[0],
+    let sent = app.post_as(&f.officers[0],
         "/api/v1/bulletins",
         &json!({"cluster_id": f.cluster, "title": "Thủ đoạn mới", "body": "Đề nghị tăng cường tuần tra.", "ack_due_at": "2099-01-01T00:00:00Z"}),
     )
@@ -105,18 +94,18 @@ async fn each_recipient_acknowledges_once_and_the_sender_sees_who_has() {
 
     // A recipient's inbox holds it until it acknowledges; then only once.
     let inbox = "/api/v1/bulletins?inbox=true&unacknowledged=true";
-    assert_eq!(ids(&get_as(&app, &f.officers[1], inbox).await), [id.as_str()]);
+    assert_eq!(ids(&app.get_as(&f.officers[1], inbox).await), [id.as_str()]);
     let acked = acknowledge(&app, &f.officers[1], &id).await;
     assert_eq!(acked.status, StatusCode::OK, "{acked:?}");
     assert_eq!(acked.body["acknowledged_count"], 1);
     assert_eq!(acked.body["version"], 2, "an acknowledgement changes the bulletin's representation");
     let again = acknowledge(&app, &f.officers[1], &id).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{again:?}");
-    assert!(ids(&get_as(&app, &f.officers[1], inbox).await).is_empty());
-    assert_eq!(ids(&get_as(&app, &f.officers[2], inbox).await), [id.as_str()]);
+    assert!(ids(&app.get_as(&f.officers[1], inbox).await).is_empty());
+    assert_eq!(ids(&app.get_as(&f.officers[2], inbox).await), [id.as_str()]);
 
     // The sender sees who has and who has not.
-    let seen = get_as(&app, &f.officers[0], &format!("/api/v1/bulletins/{id}")).await;
+    let seen = app.get_as(&f.officers[0], &format!("/api/v1/bulletins/{id}")).await;
     let mut expected = vec![(f.units[1].clone(), true, false), (f.units[2].clone(), false, false)];
     expected.sort();
     assert_eq!(acknowledgements(&seen.body), expected);
@@ -128,10 +117,10 @@ async fn each_recipient_acknowledges_once_and_the_sender_sees_who_has() {
         .unwrap();
     assert_eq!(recipient["note"], "Đã nhận");
     assert!(recipient["latency_seconds"].as_i64().unwrap() >= 0);
-    let pending = get_as(&app, &f.officers[0], "/api/v1/bulletins?unacknowledged=true").await;
+    let pending = app.get_as(&f.officers[0], "/api/v1/bulletins?unacknowledged=true").await;
     assert_eq!(ids(&pending), [id.as_str()]);
     acknowledge(&app, &f.officers[2], &id).await;
-    let pending = get_as(&app, &f.officers[0], "/api/v1/bulletins?unacknowledged=true").await;
+    let pending = app.get_as(&f.officers[0], "/api/v1/bulletins?unacknowledged=true").await;
     assert!(ids(&pending).is_empty());
 
     let events = app.get(&format!("/api/v1/audit-events?resource_id={id}&action=acknowledge")).await;
@@ -142,27 +131,27 @@ async fn each_recipient_acknowledges_once_and_the_sender_sees_who_has() {
 async fn chosen_recipients_only_and_late_acknowledgements_are_flagged() {
     let app = spawn_app().await;
     let f = fixture(&app).await;
-    let sent = post_as(
-        &app,
-        &f.coordinator,
-        "/api/v1/bulletins",
-        &json!({"cluster_id": f.cluster, "recipient_unit_ids": [f.units[1]], "title": "Riêng", "body": "Chỉ gửi Văn Lâm",
+    let sent = app
+        .post_as(
+            &f.coordinator,
+            "/api/v1/bulletins",
+            &json!({"cluster_id": f.cluster, "recipient_unit_ids": [f.units[1]], "title": "Riêng", "body": "Chỉ gửi Văn Lâm",
                 "ack_due_at": (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339()}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(sent.status, StatusCode::CREATED, "{sent:?}");
     let id = sent.id();
     // A member unit it was not sent to neither sees nor acknowledges it.
     assert_eq!(
-        get_as(&app, &f.officers[2], &format!("/api/v1/bulletins/{id}")).await.status,
+        app.get_as(&f.officers[2], &format!("/api/v1/bulletins/{id}")).await.status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(acknowledge(&app, &f.officers[2], &id).await.status, StatusCode::NOT_FOUND);
-    assert!(ids(&get_as(&app, &f.officers[2], "/api/v1/bulletins").await).is_empty());
+    assert!(ids(&app.get_as(&f.officers[2], "/api/v1/bulletins").await).is_empty());
 
     // Past the deadline, the pending recipient is late, and so is its acknowledgement.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let overdue = get_as(&app, &f.coordinator, &format!("/api/v1/bulletins/{id}")).await;
+    let overdue = app.get_as(&f.coordinator, &format!("/api/v1/bulletins/{id}")).await;
     assert_eq!(acknowledgements(&overdue.body), [(f.units[1].clone(), false, true)]);
     let acked = acknowledge(&app, &f.officers[1], &id).await;
     assert_eq!(acknowledgements(&acked.body), [(f.units[1].clone(), true, true)]);
@@ -175,14 +164,14 @@ async fn bad_bulletins_are_refused_with_every_reason() {
     let app = spawn_app().await;
     let f = fixture(&app).await;
     let stranger = app.unit("Công an huyện Quảng Ninh").await;
-    let answer = post_as(
-        &app,
-        &f.coordinator,
-        "/api/v1/bulletins",
-        &json!({"cluster_id": f.cluster, "title": " ", "body": "", "ack_due_at": "2020-01-01T00:00:00Z",
+    let answer = app
+        .post_as(
+            &f.coordinator,
+            "/api/v1/bulletins",
+            &json!({"cluster_id": f.cluster, "title": " ", "body": "", "ack_due_at": "2020-01-01T00:00:00Z",
                 "recipient_unit_ids": [f.units[1], f.units[1], f.units[0], stranger]}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{answer:?}");
     let (_, mut errors) = answer.problem();
     errors.sort();
@@ -201,14 +190,14 @@ async fn bad_bulletins_are_refused_with_every_reason() {
     // An officer sends only for its own unit; an outsider's cluster is unknown to it.
     let body = json!({"cluster_id": f.cluster, "sender_unit_id": f.units[1], "title": "T", "body": "B"});
     assert_eq!(
-        post_as(&app, &f.officers[0], "/api/v1/bulletins", &body).await.status,
+        app.post_as(&f.officers[0], "/api/v1/bulletins", &body).await.status,
         StatusCode::FORBIDDEN
     );
-    let answer = post_as(&app, &f.outsider, "/api/v1/bulletins", &body).await;
+    let answer = app.post_as(&f.outsider, "/api/v1/bulletins", &body).await;
     assert_eq!(answer.problem().1, [("cluster_id".to_owned(), "unknown_reference".to_owned())]);
     // About an incident of another cluster: unknown.
     let body = json!({"cluster_id": f.cluster, "incident_id": Uuid::now_v7(), "title": "T", "body": "B"});
-    let answer = post_as(&app, &f.officers[0], "/api/v1/bulletins", &body).await;
+    let answer = app.post_as(&f.officers[0], "/api/v1/bulletins", &body).await;
     assert_eq!(answer.problem().1, [("incident_id".to_owned(), "unknown_reference".to_owned())]);
 }
 
@@ -218,24 +207,24 @@ async fn a_bulletin_about_an_incident_is_found_by_it_and_can_be_withdrawn() {
     let f = fixture(&app).await;
     let categories = app.get("/api/v1/incident-categories?code=traffic").await;
     let category = categories.body["items"][0]["id"].as_str().unwrap().to_owned();
-    let incident = post_as(
-        &app,
-        &f.officers[0],
+    let incident = app.post_as(&f.officers[0],
         "/api/v1/incidents",
         &json!({"cluster_id": f.cluster, "category_id": category, "severity": "medium", "occurred_at": "2025-03-01T08:00:00Z", "summary": "Va chạm"}),
     )
     .await
     .id();
-    let sent = post_as(
-        &app,
-        &f.officers[0],
-        "/api/v1/bulletins",
-        &json!({"cluster_id": f.cluster, "incident_id": incident, "title": "Về vụ va chạm", "body": "Chi tiết"}),
-    )
-    .await;
+    let sent = app
+        .post_as(
+            &f.officers[0],
+            "/api/v1/bulletins",
+            &json!({"cluster_id": f.cluster, "incident_id": incident, "title": "Về vụ va chạm", "body": "Chi tiết"}),
+        )
+        .await;
     assert_eq!(sent.status, StatusCode::CREATED, "{sent:?}");
     let id = sent.id();
-    let found = get_as(&app, &f.officers[1], &format!("/api/v1/bulletins?incident_id={incident}")).await;
+    let found = app
+        .get_as(&f.officers[1], &format!("/api/v1/bulletins?incident_id={incident}"))
+        .await;
     assert_eq!(ids(&found), [id.as_str()]);
     // Another unit's officer cannot withdraw it; its sender can.
     let path = format!("/api/v1/bulletins/{id}");
@@ -247,5 +236,5 @@ async fn a_bulletin_about_an_incident_is_found_by_it_and_can_be_withdrawn() {
         app.send(app.request_as(&f.officers[0], Method::DELETE, &path)).await.status,
         StatusCode::NO_CONTENT
     );
-    assert_eq!(get_as(&app, &f.officers[1], &path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get_as(&f.officers[1], &path).await.status, StatusCode::NOT_FOUND);
 }

@@ -234,6 +234,26 @@ impl TestApp {
         .await
     }
 
+    /// GET with `token` instead of the administrator's.
+    pub async fn get_as(&self, token: &str, path: &str) -> Answer {
+        self.send(self.request_as(token, Method::GET, path)).await
+    }
+
+    /// POST of a JSON body with `token`.
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Answer {
+        self.send(self.request_as(token, Method::POST, path).json(body)).await
+    }
+
+    /// PATCH of a merge patch with `token`.
+    pub async fn patch_as(&self, token: &str, path: &str, body: &Value) -> Answer {
+        self.send(
+            self.request_as(token, Method::PATCH, path)
+                .header("content-type", "application/merge-patch+json")
+                .body(body.to_string()),
+        )
+        .await
+    }
+
     pub async fn delete(&self, path: &str) -> Answer {
         self.send(self.request(Method::DELETE, path)).await
     }

@@ -61,6 +61,15 @@ async fn fixture(app: &TestApp) -> Fixture {
 }
 
 impl Fixture {
+    /// Reports the standard incident as the home unit's officer; returns its id.
+    async fn reported(&self, app: &TestApp, occurred_at: &str, reported_at: &str) -> String {
+        let answer = app
+            .post_as(&self.officer, "/api/v1/incidents", &self.report(occurred_at, reported_at))
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{answer:?}");
+        answer.id()
+    }
+
     fn report(&self, occurred_at: &str, reported_at: &str) -> Value {
         json!({"cluster_id": self.cluster, "category_id": self.category, "severity": "high",
                "occurred_at": occurred_at, "reported_at": reported_at,
@@ -69,26 +78,8 @@ impl Fixture {
     }
 }
 
-async fn post_as(app: &TestApp, token: &str, path: &str, body: &Value) -> Answer {
-    app.send(app.request_as(token, Method::POST, path).json(body)).await
-}
-
-async fn get_as(app: &TestApp, token: &str, path: &str) -> Answer {
-    app.send(app.request_as(token, Method::GET, path)).await
-}
-
-async fn patch_as(app: &TestApp, token: &str, path: &str, body: &Value) -> Answer {
-    app.send(
-        app.request_as(token, Method::PATCH, path)
-            .header("content-type", "application/merge-patch+json")
-            .body(body.to_string()),
-    )
-    .await
-}
-
 async fn move_to(app: &TestApp, token: &str, id: &str, to: &str, note: Option<&str>) -> Answer {
-    post_as(
-        app,
+    app.post_as(
         token,
         &format!("/api/v1/incidents/{id}/transitions"),
         &json!({"to": to, "note": note}),
@@ -113,7 +104,7 @@ fn allowed(status: &str) -> &'static [&'static str] {
 /// Checks that every move the workflow does not allow from the incident's status is refused
 /// with a 409 naming the allowed ones, and changes nothing.
 async fn every_illegal_move_is_refused(app: &TestApp, token: &str, id: &str, status: &str) {
-    let before = get_as(app, token, &format!("/api/v1/incidents/{id}")).await;
+    let before = app.get_as(token, &format!("/api/v1/incidents/{id}")).await;
     assert_eq!(before.body["status"], status);
     let expected: Vec<Value> = allowed(status).iter().map(|s| json!(s)).collect();
     assert_eq!(before.body["allowed_transitions"], json!(expected), "{status}");
@@ -128,7 +119,7 @@ async fn every_illegal_move_is_refused(app: &TestApp, token: &str, id: &str, sta
         };
         assert!(detail.ends_with(&format!("allowed: {names}.")), "{status} → {to}: {detail}");
     }
-    let after = get_as(app, token, &format!("/api/v1/incidents/{id}")).await;
+    let after = app.get_as(token, &format!("/api/v1/incidents/{id}")).await;
     assert_eq!(after.body["version"], before.body["version"], "refused moves change nothing");
 }
 
@@ -138,13 +129,13 @@ async fn an_incident_walks_every_legal_move_and_refuses_every_illegal_one() {
     let f = fixture(&app).await;
 
     // Verified and handled to the end.
-    let created = post_as(
-        &app,
-        &f.officer,
-        "/api/v1/incidents",
-        &f.report("2025-03-01T21:30:00+07:00", "2025-03-01T23:00:00+07:00"),
-    )
-    .await;
+    let created = app
+        .post_as(
+            &f.officer,
+            "/api/v1/incidents",
+            &f.report("2025-03-01T21:30:00+07:00", "2025-03-01T23:00:00+07:00"),
+        )
+        .await;
     assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
     let id = created.id();
     assert_eq!(created.body["status"], "reported");
@@ -177,13 +168,13 @@ async fn an_incident_walks_every_legal_move_and_refuses_every_illegal_one() {
     }
 
     // Found baseless.
-    let baseless = post_as(
-        &app,
-        &f.officer,
-        "/api/v1/incidents",
-        &f.report("2025-03-02T08:00:00Z", "2025-03-02T09:00:00Z"),
-    )
-    .await;
+    let baseless = app
+        .post_as(
+            &f.officer,
+            "/api/v1/incidents",
+            &f.report("2025-03-02T08:00:00Z", "2025-03-02T09:00:00Z"),
+        )
+        .await;
     let other = baseless.id();
     for to in ["verifying", "unfounded"] {
         assert_eq!(move_to(&app, &f.officer, &other, to, None).await.status, StatusCode::OK, "→ {to}");
@@ -192,7 +183,7 @@ async fn an_incident_walks_every_legal_move_and_refuses_every_illegal_one() {
     assert_eq!(move_to(&app, &f.officer, &other, "closed", None).await.status, StatusCode::OK);
 
     // The timeline keeps every step with who took it, when and the note.
-    let timeline = get_as(&app, &f.officer, &format!("/api/v1/incidents/{id}/timeline")).await;
+    let timeline = app.get_as(&f.officer, &format!("/api/v1/incidents/{id}/timeline")).await;
     assert_eq!(timeline.status, StatusCode::OK, "{timeline:?}");
     let steps = timeline.body["items"].as_array().unwrap();
     let moves: Vec<(Value, Value)> = steps.iter().map(|s| (s["from_status"].clone(), s["to_status"].clone())).collect();
@@ -212,18 +203,16 @@ async fn an_incident_walks_every_legal_move_and_refuses_every_illegal_one() {
     assert_eq!(steps[1]["actor"]["unit_id"], f.home.as_str());
     let times: Vec<&str> = steps.iter().map(|s| s["at"].as_str().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "in time order: {times:?}");
-    let newest_first = get_as(&app, &f.officer, &format!("/api/v1/incidents/{id}/timeline?sort=-at&limit=1")).await;
+    let newest_first = app
+        .get_as(&f.officer, &format!("/api/v1/incidents/{id}/timeline?sort=-at&limit=1"))
+        .await;
     assert_eq!(newest_first.body["items"][0]["to_status"], "closed");
     assert!(newest_first.body["next_cursor"].is_string());
 
     // A closed incident's record no longer changes.
-    let edit = patch_as(
-        &app,
-        &f.coordinator,
-        &format!("/api/v1/incidents/{id}"),
-        &json!({"severity": "low"}),
-    )
-    .await;
+    let edit = app
+        .patch_as(&f.coordinator, &format!("/api/v1/incidents/{id}"), &json!({"severity": "low"}))
+        .await;
     assert_eq!(edit.status, StatusCode::CONFLICT, "{edit:?}");
 
     // Every step is in the audit trail.
@@ -235,14 +224,7 @@ async fn an_incident_walks_every_legal_move_and_refuses_every_illegal_one() {
 async fn a_transition_honours_if_match_and_the_status_is_not_patched() {
     let app = spawn_app().await;
     let f = fixture(&app).await;
-    let id = post_as(
-        &app,
-        &f.officer,
-        "/api/v1/incidents",
-        &f.report("2025-03-01T10:00:00Z", "2025-03-01T11:00:00Z"),
-    )
-    .await
-    .id();
+    let id = f.reported(&app, "2025-03-01T10:00:00Z", "2025-03-01T11:00:00Z").await;
     let stale = app
         .send(
             app.request_as(&f.officer, Method::POST, &format!("/api/v1/incidents/{id}/transitions"))
@@ -251,7 +233,9 @@ async fn a_transition_honours_if_match_and_the_status_is_not_patched() {
         )
         .await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED, "{stale:?}");
-    let patched = patch_as(&app, &f.officer, &format!("/api/v1/incidents/{id}"), &json!({"status": "closed"})).await;
+    let patched = app
+        .patch_as(&f.officer, &format!("/api/v1/incidents/{id}"), &json!({"status": "closed"}))
+        .await;
     assert_eq!(patched.status, StatusCode::BAD_REQUEST, "{patched:?}");
     let unknown = move_to(&app, &f.officer, &id, "archived", None).await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{unknown:?}");
@@ -270,7 +254,7 @@ async fn reporting_delay_is_judged_against_the_cluster_sla() {
         ("2025-03-01T08:00:00Z", "2025-03-02T14:00:00Z", 108_000, Some(false)),
     ];
     for (occurred, reported, delay, within) in cases {
-        let answer = post_as(&app, &f.officer, "/api/v1/incidents", &f.report(occurred, reported)).await;
+        let answer = app.post_as(&f.officer, "/api/v1/incidents", &f.report(occurred, reported)).await;
         assert_eq!(answer.status, StatusCode::CREATED, "{answer:?}");
         assert_eq!(answer.body["timeliness"]["delay_seconds"], delay, "{occurred} → {reported}");
         assert_eq!(answer.body["timeliness"]["sla_hours"], 24);
@@ -279,22 +263,22 @@ async fn reporting_delay_is_judged_against_the_cluster_sla() {
     // Without an SLA the judgement is null; correcting the occurrence time recomputes the delay.
     let path = format!("/api/v1/clusters/{}", f.cluster);
     assert_eq!(app.patch(&path, &json!({"reporting_sla_hours": null})).await.status, StatusCode::OK);
-    let answer = post_as(
-        &app,
-        &f.officer,
-        "/api/v1/incidents",
-        &f.report("2025-03-01T08:00:00Z", "2025-03-01T10:00:00Z"),
-    )
-    .await;
+    let answer = app
+        .post_as(
+            &f.officer,
+            "/api/v1/incidents",
+            &f.report("2025-03-01T08:00:00Z", "2025-03-01T10:00:00Z"),
+        )
+        .await;
     assert_eq!(answer.body["timeliness"]["within_sla"], Value::Null);
     let id = answer.id();
-    let corrected = patch_as(
-        &app,
-        &f.officer,
-        &format!("/api/v1/incidents/{id}"),
-        &json!({"occurred_at": "2025-03-01T09:00:00Z"}),
-    )
-    .await;
+    let corrected = app
+        .patch_as(
+            &f.officer,
+            &format!("/api/v1/incidents/{id}"),
+            &json!({"occurred_at": "2025-03-01T09:00:00Z"}),
+        )
+        .await;
     assert_eq!(corrected.status, StatusCode::OK, "{corrected:?}");
     assert_eq!(corrected.body["timeliness"]["delay_seconds"], 3600);
 }
@@ -303,16 +287,16 @@ async fn reporting_delay_is_judged_against_the_cluster_sla() {
 async fn bad_reports_are_refused_with_every_reason() {
     let app = spawn_app().await;
     let f = fixture(&app).await;
-    let answer = post_as(
-        &app,
-        &f.coordinator,
-        "/api/v1/incidents",
-        &json!({"cluster_id": f.cluster, "category_id": Uuid::now_v7(), "severity": "low",
+    let answer = app
+        .post_as(
+            &f.coordinator,
+            "/api/v1/incidents",
+            &json!({"cluster_id": f.cluster, "category_id": Uuid::now_v7(), "severity": "low",
                 "occurred_at": "2025-03-02T08:00:00Z", "reported_at": "2025-03-01T08:00:00Z",
                 "reporting_unit_id": f.stranger, "area_id": Uuid::now_v7(), "summary": "  ",
                 "counts": {"injured": -1, "deaths": 2_000_000}}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{answer:?}");
     let (_, mut errors) = answer.problem();
     errors.sort();
@@ -332,13 +316,15 @@ async fn bad_reports_are_refused_with_every_reason() {
     );
 
     let future = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
-    let answer = post_as(&app, &f.officer, "/api/v1/incidents", &f.report("2025-03-01T08:00:00Z", &future)).await;
+    let answer = app
+        .post_as(&f.officer, "/api/v1/incidents", &f.report("2025-03-01T08:00:00Z", &future))
+        .await;
     assert_eq!(answer.problem().1, [("reported_at".to_owned(), "invalid_value".to_owned())]);
 
     for bad in ["2025-03-01 08:00", "2025-03-01", "12025-03-01T08:00:00Z", "1800-01-01T00:00:00Z"] {
         let mut body = f.report("2025-03-01T08:00:00Z", "2025-03-01T09:00:00Z");
         body["occurred_at"] = json!(bad);
-        let answer = post_as(&app, &f.officer, "/api/v1/incidents", &body).await;
+        let answer = app.post_as(&f.officer, "/api/v1/incidents", &body).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}: {answer:?}");
     }
 
@@ -352,13 +338,13 @@ async fn bad_reports_are_refused_with_every_reason() {
     );
     let mut body = f.report("2025-03-01T08:00:00Z", "2025-03-01T09:00:00Z");
     body["category_id"] = json!(retired);
-    let answer = post_as(&app, &f.officer, "/api/v1/incidents", &body).await;
+    let answer = app.post_as(&f.officer, "/api/v1/incidents", &body).await;
     assert_eq!(answer.problem().1, [("category_id".to_owned(), "retired".to_owned())]);
 
     // Above the caller's clearance.
     let mut body = f.report("2025-03-01T08:00:00Z", "2025-03-01T09:00:00Z");
     body["classification"] = json!("secret");
-    let answer = post_as(&app, &f.officer, "/api/v1/incidents", &body).await;
+    let answer = app.post_as(&f.officer, "/api/v1/incidents", &body).await;
     assert_eq!(answer.problem().1, [("classification".to_owned(), "above_clearance".to_owned())]);
 }
 
@@ -366,31 +352,24 @@ async fn bad_reports_are_refused_with_every_reason() {
 async fn members_see_their_clusters_incidents_and_officers_change_only_their_own() {
     let app = spawn_app().await;
     let f = fixture(&app).await;
-    let id = post_as(
-        &app,
-        &f.officer,
-        "/api/v1/incidents",
-        &f.report("2025-03-01T08:00:00Z", "2025-03-01T09:00:00Z"),
-    )
-    .await
-    .id();
+    let id = f.reported(&app, "2025-03-01T08:00:00Z", "2025-03-01T09:00:00Z").await;
     let path = format!("/api/v1/incidents/{id}");
 
     // Another cluster's unit cannot report here, nor see the incident.
-    let answer = post_as(
-        &app,
-        &f.outsider,
-        "/api/v1/incidents",
-        &f.report("2025-03-01T08:00:00Z", "2025-03-01T09:00:00Z"),
-    )
-    .await;
+    let answer = app
+        .post_as(
+            &f.outsider,
+            "/api/v1/incidents",
+            &f.report("2025-03-01T08:00:00Z", "2025-03-01T09:00:00Z"),
+        )
+        .await;
     assert_eq!(answer.problem().1, [("cluster_id".to_owned(), "unknown_reference".to_owned())]);
-    assert_eq!(get_as(&app, &f.outsider, &path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get_as(&f.outsider, &path).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        get_as(&app, &f.outsider, &format!("{path}/timeline")).await.status,
+        app.get_as(&f.outsider, &format!("{path}/timeline")).await.status,
         StatusCode::NOT_FOUND
     );
-    let listed = get_as(&app, &f.outsider, "/api/v1/incidents").await;
+    let listed = app.get_as(&f.outsider, "/api/v1/incidents").await;
     assert_eq!(listed.body["items"], json!([]));
     assert_eq!(
         move_to(&app, &f.outsider, &id, "verifying", None).await.status,
@@ -398,28 +377,28 @@ async fn members_see_their_clusters_incidents_and_officers_change_only_their_own
     );
 
     // The peer unit's officer reads it but may not change it, nor report as another unit.
-    assert_eq!(get_as(&app, &f.peer_officer, &path).await.status, StatusCode::OK);
+    assert_eq!(app.get_as(&f.peer_officer, &path).await.status, StatusCode::OK);
     assert_eq!(
         move_to(&app, &f.peer_officer, &id, "verifying", None).await.status,
         StatusCode::FORBIDDEN
     );
-    let edit = patch_as(&app, &f.peer_officer, &path, &json!({"severity": "low"})).await;
+    let edit = app.patch_as(&f.peer_officer, &path, &json!({"severity": "low"})).await;
     assert_eq!(edit.status, StatusCode::FORBIDDEN);
     let mut body = f.report("2025-03-01T08:00:00Z", "2025-03-01T09:00:00Z");
     body["reporting_unit_id"] = json!(f.home);
     assert_eq!(
-        post_as(&app, &f.peer_officer, "/api/v1/incidents", &body).await.status,
+        app.post_as(&f.peer_officer, "/api/v1/incidents", &body).await.status,
         StatusCode::FORBIDDEN
     );
     // A coordinator may report for another member unit.
     body["reporting_unit_id"] = json!(f.peer);
     assert_eq!(
-        post_as(&app, &f.coordinator, "/api/v1/incidents", &body).await.status,
+        app.post_as(&f.coordinator, "/api/v1/incidents", &body).await.status,
         StatusCode::CREATED
     );
 
     // Analysts read; they do not write.
-    assert_eq!(get_as(&app, &f.analyst, &path).await.status, StatusCode::OK);
+    assert_eq!(app.get_as(&f.analyst, &path).await.status, StatusCode::OK);
     assert_eq!(
         move_to(&app, &f.analyst, &id, "verifying", None).await.status,
         StatusCode::FORBIDDEN
@@ -431,10 +410,10 @@ async fn members_see_their_clusters_incidents_and_officers_change_only_their_own
     secret["reporting_unit_id"] = json!(f.home);
     let hidden = app.create("/api/v1/incidents", secret).await;
     assert_eq!(
-        get_as(&app, &f.officer, &format!("/api/v1/incidents/{hidden}")).await.status,
+        app.get_as(&f.officer, &format!("/api/v1/incidents/{hidden}")).await.status,
         StatusCode::NOT_FOUND
     );
-    let listed = get_as(&app, &f.officer, "/api/v1/incidents").await;
+    let listed = app.get_as(&f.officer, "/api/v1/incidents").await;
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 2);
     // Reading it is audited.
     assert_eq!(app.get(&format!("/api/v1/incidents/{hidden}")).await.status, StatusCode::OK);
@@ -458,7 +437,7 @@ async fn incidents_are_filtered_searched_and_sorted() {
         body["category_id"] = json!(category);
         body["summary"] = json!(summary);
         body["severity"] = json!(severity);
-        ids.push(post_as(&app, &f.officer, "/api/v1/incidents", &body).await.id());
+        ids.push(app.post_as(&f.officer, "/api/v1/incidents", &body).await.id());
     }
     move_to(&app, &f.officer, &ids[0], "verifying", None).await;
     let listed = |query: &str| {
@@ -466,7 +445,7 @@ async fn incidents_are_filtered_searched_and_sorted() {
         let app = &app;
         let token = f.officer.clone();
         async move {
-            let answer = get_as(app, &token, &path).await;
+            let answer = app.get_as(&token, &path).await;
             assert_eq!(answer.status, StatusCode::OK, "{path}: {answer:?}");
             answer.body["items"]
                 .as_array()
@@ -490,11 +469,11 @@ async fn incidents_are_filtered_searched_and_sorted() {
     assert_eq!(listed(&format!("reporting_unit_id={}", f.peer)).await, Vec::<String>::new());
     assert_eq!(listed(&format!("cluster_id={}", f.cluster)).await.len(), 3);
     // Pages follow the order across cursors.
-    let first = get_as(&app, &f.officer, "/api/v1/incidents?limit=2").await;
+    let first = app.get_as(&f.officer, "/api/v1/incidents?limit=2").await;
     let cursor = first.body["next_cursor"].as_str().unwrap();
-    let second = get_as(&app, &f.officer, &format!("/api/v1/incidents?limit=2&cursor={cursor}")).await;
+    let second = app.get_as(&f.officer, &format!("/api/v1/incidents?limit=2&cursor={cursor}")).await;
     assert_eq!(second.body["items"][0]["id"], ids[0].as_str());
-    let bad = get_as(&app, &f.officer, "/api/v1/incidents?occurred_from=yesterday").await;
+    let bad = app.get_as(&f.officer, "/api/v1/incidents?occurred_from=yesterday").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
@@ -502,19 +481,12 @@ async fn incidents_are_filtered_searched_and_sorted() {
 async fn a_deleted_incident_leaves_reads_and_lists() {
     let app = spawn_app().await;
     let f = fixture(&app).await;
-    let id = post_as(
-        &app,
-        &f.officer,
-        "/api/v1/incidents",
-        &f.report("2025-03-01T08:00:00Z", "2025-03-01T09:00:00Z"),
-    )
-    .await
-    .id();
+    let id = f.reported(&app, "2025-03-01T08:00:00Z", "2025-03-01T09:00:00Z").await;
     let path = format!("/api/v1/incidents/{id}");
     let officer_delete = app.send(app.request_as(&f.officer, Method::DELETE, &path)).await;
     assert_eq!(officer_delete.status, StatusCode::FORBIDDEN, "officers do not delete");
     let deleted = app.send(app.request_as(&f.coordinator, Method::DELETE, &path)).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{deleted:?}");
-    assert_eq!(get_as(&app, &f.officer, &path).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(get_as(&app, &f.officer, "/api/v1/incidents").await.body["items"], json!([]));
+    assert_eq!(app.get_as(&f.officer, &path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get_as(&f.officer, "/api/v1/incidents").await.body["items"], json!([]));
 }
