@@ -220,6 +220,19 @@ domain_enum! {
     IncidentStatus { Reported, Verifying, Verified, Unfounded, Handling, Resolved, Closed }
 }
 
+domain_enum! {
+    /// The kind of a community security model: a people's patrol team (tổ tuần tra nhân dân), a
+    /// self-managed group of neighbouring households (tổ liên gia tự quản), a fire-safety group
+    /// (tổ liên gia an toàn PCCC), a security and order protection team (tổ bảo vệ ANTT), a
+    /// safe-community model (khu dân cư an toàn), or another kind.
+    CommunityModelKind { PeoplesPatrol, SelfManagedHouseholds, FireSafety, SecurityTeam, SafeCommunity, Other }
+}
+
+domain_enum! {
+    /// Whether a community model is working: `active`, `suspended`, or `dissolved`.
+    CommunityModelStatus { Active, Suspended, Dissolved }
+}
+
 impl AreaLevel {
     /// The levels an area of this level may sit directly under. Communes sit under a district, or
     /// directly under a province in the two-tier system in force since 2025.

@@ -9,6 +9,7 @@ pub mod client_clusters;
 pub mod clients;
 pub mod cluster_members;
 pub mod clusters;
+pub mod community_models;
 pub mod idempotency_keys;
 pub mod incident_categories;
 pub mod incident_events;

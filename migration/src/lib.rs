@@ -7,6 +7,7 @@ mod m20261123_000002_identity_and_audit;
 mod m20261123_000003_incident_categories;
 mod m20261123_000004_incidents;
 mod m20261123_000005_bulletins;
+mod m20261123_000006_community_models;
 
 /// Runs every migration in order.
 #[derive(Debug)]
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_incident_categories::Migration),
             Box::new(m20261123_000004_incidents::Migration),
             Box::new(m20261123_000005_bulletins::Migration),
+            Box::new(m20261123_000006_community_models::Migration),
         ]
     }
 }

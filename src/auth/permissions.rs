@@ -109,6 +109,12 @@ pub const PERMISSIONS: &[Permission] = &[
     scoped("create_bulletin", Scope::RecordsWrite, RECORDERS),
     scoped("acknowledge_bulletin", Scope::RecordsWrite, RECORDERS),
     scoped("delete_bulletin", Scope::RecordsWrite, RECORDERS),
+    // Community models are public knowledge: everyone reads; the sponsoring unit records them.
+    scoped("list_community_models", Scope::ReferenceRead, EVERYONE),
+    scoped("get_community_model", Scope::ReferenceRead, EVERYONE),
+    scoped("create_community_model", Scope::RecordsWrite, RECORDERS),
+    scoped("update_community_model", Scope::RecordsWrite, RECORDERS),
+    scoped("delete_community_model", Scope::RecordsWrite, RECORDERS),
     // Principals: administrators only; no agency client can be granted this scope.
     scoped("list_users", Scope::PrincipalsManage, ADMINS),
     scoped("get_user", Scope::PrincipalsManage, ADMINS),

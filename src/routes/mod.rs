@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bulletins;
 pub mod clients;
 pub mod clusters;
+pub mod community_models;
 pub mod health;
 pub mod incident_categories;
 pub mod incidents;
@@ -34,6 +35,7 @@ pub fn api(cfg: &mut ServiceConfig) {
         .configure(incident_categories::configure)
         .configure(incidents::configure)
         .configure(bulletins::configure)
+        .configure(community_models::configure)
         .configure(users::configure)
         .configure(clients::configure)
         .configure(audit_events::configure);

@@ -6,7 +6,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use entity::{app_meta, areas, bulletins, clients, clusters, incident_categories, incidents, legal_documents, regulations, units, users};
+use entity::{
+    app_meta, areas, bulletins, clients, clusters, community_models, incident_categories, incidents, legal_documents, regulations, units,
+    users,
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set, SqlErr, TransactionTrait};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -16,8 +19,8 @@ use crate::auth::passwords::{hash_now, random_secret};
 use crate::conditional::Precondition;
 use crate::db;
 use crate::domain::{
-    AreaLevel, Classification, ClusterKind, ClusterStatus, Force, IncidentStatus, LegalDocumentKind, RegulationStatus, Role, Scope,
-    Severity, Stored, UnitLevel,
+    AreaLevel, Classification, ClusterKind, ClusterStatus, CommunityModelKind, CommunityModelStatus, Force, IncidentStatus,
+    LegalDocumentKind, RegulationStatus, Role, Scope, Severity, Stored, UnitLevel,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::routes::clusters::CreateClusterRequest;
@@ -28,6 +31,7 @@ use crate::services::bulletins::{self as bulletin_service, BulletinDraft};
 use crate::services::clients::{ClientDraft, new_secret};
 use crate::services::clusters::ClusterDraft;
 use crate::services::common::{self, live};
+use crate::services::community_models::CommunityModelDraft;
 use crate::services::incidents::{self as incident_service, IncidentDraft};
 use crate::services::legal_documents::LegalDocumentDraft;
 use crate::services::regulations::RegulationDraft;
@@ -46,6 +50,18 @@ struct Demo {
     units: Vec<DemoUnit>,
     legal_documents: Vec<DemoDocument>,
     clusters: Vec<DemoCluster>,
+    community_models: Vec<DemoCommunityModel>,
+}
+
+/// A community model a source names; what it does not state is left out.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoCommunityModel {
+    name: String,
+    kind: CommunityModelKind,
+    area: String,
+    sponsor: String,
+    description: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -384,6 +400,19 @@ async fn load<C: ConnectionTrait + TransactionTrait>(db: &C, demo: Demo) -> ApiR
             bulletin(db, &keys, &cluster, b).await?;
         }
     }
+    for m in demo.community_models {
+        let draft = CommunityModelDraft {
+            name: m.name,
+            kind: m.kind,
+            area_id: keys.get(&m.area)?,
+            sponsoring_unit_id: keys.get(&m.sponsor)?,
+            established_on: None,
+            participant_count: None,
+            status: CommunityModelStatus::Active,
+            description: Some(m.description),
+        };
+        common::create::<community_models::Entity, _>(db, &AuditContext::system(), draft).await?;
+    }
     Ok((keys, cluster_ids))
 }
 
@@ -477,6 +506,9 @@ mod tests {
                     .chain(b.recipients.iter().flatten())
                     .chain(b.acknowledged_by.iter())
             }));
+        let refs: Vec<&String> = refs
+            .chain(demo.community_models.iter().flat_map(|m| [&m.area, &m.sponsor]))
+            .collect();
         keys.extend(demo.clusters.iter().flat_map(|c| c.incidents.iter()).map(|i| i.key.as_str()));
         for key in demo
             .clusters

@@ -4,6 +4,7 @@ pub mod bulletins;
 pub mod clients;
 pub mod clusters;
 pub mod common;
+pub mod community_models;
 pub mod incident_categories;
 pub mod incidents;
 pub mod legal_documents;

@@ -4,6 +4,7 @@
 pub mod areas;
 pub mod bulletins;
 pub mod clusters;
+pub mod community_models;
 pub mod incident_categories;
 pub mod incidents;
 pub mod legal_documents;

@@ -46,6 +46,8 @@ struct World {
     client: String,
     event: String,
     category: String,
+    /// A community model the callers' unit sponsors.
+    community_model: String,
 }
 
 struct Caller {
@@ -168,6 +170,12 @@ async fn world(app: &TestApp) -> (World, Vec<Caller>) {
     let event = events.body["items"][0]["id"].as_str().unwrap().to_owned();
     let categories = app.get("/api/v1/incident-categories?code=drugs").await;
     let category = categories.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let community_model = app
+        .create(
+            "/api/v1/community-models",
+            json!({"name": "Tổ tuần tra nhân dân", "kind": "peoples_patrol", "area_id": area, "sponsoring_unit_id": home}),
+        )
+        .await;
     let world = World {
         inside,
         outside,
@@ -180,6 +188,7 @@ async fn world(app: &TestApp) -> (World, Vec<Caller>) {
         client: client_id,
         event,
         category,
+        community_model,
     };
     (world, callers)
 }
@@ -339,6 +348,21 @@ fn request(w: &World, operation: &str, r: &Records) -> (Method, String, Option<V
             Some(json!({})),
             403,
         ),
+        "list_community_models" => (Method::GET, "/api/v1/community-models".into(), None, 200),
+        "get_community_model" => (Method::GET, format!("/api/v1/community-models/{}", w.community_model), None, 200),
+        "create_community_model" => (
+            Method::POST,
+            "/api/v1/community-models".into(),
+            Some(json!({"name": "", "kind": "other", "area_id": w.area})),
+            422,
+        ),
+        "update_community_model" => (
+            Method::PATCH,
+            format!("/api/v1/community-models/{}", w.community_model),
+            Some(json!({})),
+            412,
+        ),
+        "delete_community_model" => (Method::DELETE, format!("/api/v1/community-models/{}", w.community_model), None, 412),
         "list_incident_categories" => (Method::GET, "/api/v1/incident-categories".into(), None, 200),
         "get_incident_category" => (Method::GET, format!("/api/v1/incident-categories/{}", w.category), None, 200),
         "create_incident_category" => (

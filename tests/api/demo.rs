@@ -231,3 +231,17 @@ async fn illustrative_incidents_cover_every_workflow_state_and_bulletins_their_a
     counts.sort();
     assert_eq!(counts, [(0, 2), (5, 2)]);
 }
+
+#[actix_web::test]
+async fn le_thuys_named_community_models_are_there_without_invented_figures() {
+    let app = spawn_app_with_demo().await;
+    let models = app.collect("/api/v1/community-models").await;
+    let mut found = names(&models, "name");
+    found.sort();
+    assert_eq!(found, ["Tổ liên gia tự quản", "Tổ tuần tra nhân dân"]);
+    for model in &models {
+        assert_eq!(model["sponsoring_unit"]["name"], "Công an huyện Lệ Thủy");
+        assert!(model["participant_count"].is_null() && model["established_on"].is_null());
+        assert!(model["description"].as_str().unwrap_or("").contains("66 mô hình"));
+    }
+}

@@ -8,6 +8,7 @@ mod audit;
 mod authorization;
 mod bulletins;
 mod clusters;
+mod community_models;
 mod conventions;
 mod demo;
 mod incident_categories;
