@@ -136,16 +136,12 @@ fn diff(before: &Value, after: &Value) -> Value {
     Value::Object(out)
 }
 
-fn timestamp(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
-}
-
 /// The hash of an event: SHA-256 over its fields, in a fixed order, and the previous hash.
 pub fn hash_of(e: &audit_events::Model) -> String {
     let canonical = json!([
         e.seq,
         e.id,
-        timestamp(&e.occurred_at),
+        db::time_text(e.occurred_at),
         e.actor_type,
         e.actor_id,
         e.actor_unit_id,

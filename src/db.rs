@@ -45,6 +45,12 @@ pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
+/// A moment as fixed-width UTC text (`2025-03-01T08:30:00.000000Z`), which sorts in time order
+/// as bytes on both databases: the sort key of time-ordered lists, and the audit chain's form.
+pub fn time_text(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
 /// Today's date in Vietnam (UTC+7), the calendar the records' dates are written in.
 pub fn today() -> NaiveDate {
     Utc::now().with_timezone(&VIETNAM).date_naive()

@@ -334,9 +334,8 @@ pub async fn get_incident_timeline(
     query: ListQuery<TimelineParams>,
 ) -> ApiResult<HttpResponse> {
     let model = service::find_visible(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
-    let cluster = access::cluster_classification(db.get_ref(), model.cluster_id).await?;
-    let classification = access::stricter(&model.classification, cluster.as_deref());
-    access::audit_read::<incidents::Entity, _>(db.get_ref(), &ctx, model.id, &classification).await?;
+    let read = [(model.id, model.cluster_id, model.classification.as_str())];
+    access::audit_cluster_record_reads::<incidents::Entity, _>(db.get_ref(), &ctx, read).await?;
     let (items, next) = service::timeline(db.get_ref(), model.id, query.filter.sort, &query.page).await?;
     Ok(query.respond(items, next))
 }

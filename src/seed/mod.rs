@@ -473,7 +473,6 @@ async fn bulletin<C: ConnectionTrait + TransactionTrait>(db: &C, keys: &Keys, cl
     let system = AuditContext::system();
     let model = common::create::<bulletins::Entity, _>(db, &system, draft).await?;
     for unit in b.acknowledged_by {
-        let model = common::find_live::<bulletins::Entity, _>(db, model.id).await?;
         bulletin_service::acknowledge(db, &system, keys.get(&unit)?, &model, None).await?;
     }
     Ok(())

@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::common::{self, Record, live};
 use crate::auth::{Principal, PrincipalKind};
-use crate::db;
 use crate::domain::{Classification, Stored};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::text;
@@ -62,17 +61,7 @@ pub async fn check_manages<C: ConnectionTrait>(db: &C, p: &Principal, cluster: &
     if p.is_admin() || p.kind == PrincipalKind::Client {
         return Ok(());
     }
-    let current = live::<cluster_members::Entity>()
-        .filter(cluster_members::Column::ClusterId.eq(cluster.id))
-        .filter(cluster_members::Column::UnitId.eq(p.unit_id))
-        .filter(common::active_on(
-            cluster_members::Column::JoinedOn,
-            cluster_members::Column::LeftOn,
-            db::today(),
-        ))
-        .one(db)
-        .await?;
-    if current.is_none() {
+    if !super::memberships::is_current_member(db, cluster.id, p.unit_id).await? {
         return Err(ApiError::forbidden(text!(
             en: "Only users of the cluster's current member units may change it or its records.",
             vi: "Chỉ người dùng của đơn vị đang là thành viên cụm mới được thay đổi cụm hoặc hồ sơ của cụm."

@@ -8,9 +8,9 @@ use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionSession, TransactionTrait};
 use uuid::Uuid;
 
-use super::access;
 use super::common::{self, Record, Resource, live};
 use super::units as unit_service;
+use super::{access, memberships};
 use crate::audit::{self, AuditContext};
 use crate::auth::{Principal, PrincipalKind};
 use crate::db;
@@ -62,27 +62,6 @@ impl BulletinDraft {
     }
 }
 
-/// `sent_at` as text that sorts in time order on both databases.
-fn time_key(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
-}
-
-/// The units that are members of the cluster today.
-async fn current_members<C: ConnectionTrait>(db: &C, cluster_id: Uuid) -> ApiResult<Vec<Uuid>> {
-    Ok(live::<cluster_members::Entity>()
-        .select_only()
-        .column(cluster_members::Column::UnitId)
-        .filter(cluster_members::Column::ClusterId.eq(cluster_id))
-        .filter(common::active_on(
-            cluster_members::Column::JoinedOn,
-            cluster_members::Column::LeftOn,
-            db::today(),
-        ))
-        .into_tuple()
-        .all(db)
-        .await?)
-}
-
 impl Resource for bulletins::Entity {
     type Draft = BulletinDraft;
 
@@ -117,7 +96,14 @@ impl Resource for bulletins::Entity {
                 text!(en: "Must be after the bulletin is sent (now).", vi: "Phải sau thời điểm gửi thông báo (bây giờ)."),
             ));
         }
-        let members: HashSet<Uuid> = current_members(db, d.cluster_id).await?.into_iter().collect();
+        let members: HashSet<Uuid> = memberships::current(d.cluster_id)
+            .select_only()
+            .column(cluster_members::Column::UnitId)
+            .into_tuple::<Uuid>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
         if !members.contains(&d.sender_unit_id) {
             v.push(FieldError::new(
                 "sender_unit_id",
@@ -190,7 +176,7 @@ impl Resource for bulletins::Entity {
             sent_at: Set(d.sent_at),
             ack_due_at: Set(d.ack_due_at),
             search_text: Set(search::search_text([d.title.as_str(), d.body.as_str()])),
-            sort_key: Set(time_key(d.sent_at)),
+            sort_key: Set(db::time_text(d.sent_at)),
             ..Default::default()
         }
     }

@@ -3,16 +3,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{cluster_members, clusters, incident_categories, incident_events, incidents};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set, TransactionSession,
-    TransactionTrait,
-};
+use entity::{clusters, incident_categories, incident_events, incidents};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionSession, TransactionTrait};
 use uuid::Uuid;
 
-use super::access;
 use super::common::{self, Record, Resource, live};
 use super::units as unit_service;
+use super::{access, memberships};
 use crate::audit::{self, AuditContext};
 use crate::auth::Principal;
 use crate::conditional::Precondition;
@@ -92,11 +89,6 @@ impl UpdateIncidentRequest {
             crate::patch::Patch::Value(counts) => d.counts = counts,
         }
     }
-}
-
-/// `occurred_at` as text that sorts in time order on both databases (the list's sort key).
-fn time_key(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 impl Resource for incidents::Entity {
@@ -193,7 +185,7 @@ impl Resource for incidents::Entity {
             detained: Set(d.counts.detained),
             status_changed_at: Set(d.status_changed_at),
             search_text: Set(search::search_text(searchable)),
-            sort_key: Set(time_key(d.occurred_at)),
+            sort_key: Set(db::time_text(d.occurred_at)),
             ..Default::default()
         }
     }
@@ -228,17 +220,7 @@ async fn check_category<C: ConnectionTrait>(db: &C, v: &mut Validator, id: Uuid)
 
 /// The reporting unit must be a member of the cluster today.
 async fn check_reporting_unit<C: ConnectionTrait>(db: &C, v: &mut Validator, d: &IncidentDraft) -> ApiResult<()> {
-    let member = live::<cluster_members::Entity>()
-        .filter(cluster_members::Column::ClusterId.eq(d.cluster_id))
-        .filter(cluster_members::Column::UnitId.eq(d.reporting_unit_id))
-        .filter(common::active_on(
-            cluster_members::Column::JoinedOn,
-            cluster_members::Column::LeftOn,
-            db::today(),
-        ))
-        .count(db)
-        .await?;
-    if member == 0 {
+    if !memberships::is_current_member(db, d.cluster_id, d.reporting_unit_id).await? {
         v.push(FieldError::new(
             "reporting_unit_id",
             "not_a_member",

@@ -165,6 +165,27 @@ pub fn member_count_problem(kind: ClusterKind, status: ClusterStatus, count: usi
     }
 }
 
+/// The memberships of a cluster in force today.
+pub fn current(cluster_id: Uuid) -> sea_orm::Select<cluster_members::Entity> {
+    live::<cluster_members::Entity>()
+        .filter(cluster_members::Column::ClusterId.eq(cluster_id))
+        .filter(common::active_on(
+            cluster_members::Column::JoinedOn,
+            cluster_members::Column::LeftOn,
+            db::today(),
+        ))
+}
+
+/// Whether the unit is a member of the cluster today.
+pub async fn is_current_member<C: ConnectionTrait>(db: &C, cluster_id: Uuid, unit_id: Uuid) -> ApiResult<bool> {
+    use sea_orm::PaginatorTrait;
+    let found = current(cluster_id)
+        .filter(cluster_members::Column::UnitId.eq(unit_id))
+        .count(db)
+        .await?;
+    Ok(found > 0)
+}
+
 /// The live memberships of a cluster, as drafts, except `skip`.
 pub async fn stored<C: ConnectionTrait>(db: &C, cluster_id: Uuid, skip: Option<Uuid>) -> ApiResult<Vec<MemberDraft>> {
     let mut select = live::<cluster_members::Entity>().filter(cluster_members::Column::ClusterId.eq(cluster_id));

@@ -136,7 +136,7 @@ async fn chosen_recipients_only_and_late_acknowledgements_are_flagged() {
             &f.coordinator,
             "/api/v1/bulletins",
             &json!({"cluster_id": f.cluster, "recipient_unit_ids": [f.units[1]], "title": "Riêng", "body": "Chỉ gửi Văn Lâm",
-                "ack_due_at": (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339()}),
+                "ack_due_at": (chrono::Utc::now() + chrono::Duration::seconds(3)).to_rfc3339()}),
         )
         .await;
     assert_eq!(sent.status, StatusCode::CREATED, "{sent:?}");
@@ -150,7 +150,7 @@ async fn chosen_recipients_only_and_late_acknowledgements_are_flagged() {
     assert!(ids(&app.get_as(&f.officers[2], "/api/v1/bulletins").await).is_empty());
 
     // Past the deadline, the pending recipient is late, and so is its acknowledgement.
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
     let overdue = app.get_as(&f.coordinator, &format!("/api/v1/bulletins/{id}")).await;
     assert_eq!(acknowledgements(&overdue.body), [(f.units[1].clone(), false, true)]);
     let acked = acknowledge(&app, &f.officers[1], &id).await;
