@@ -233,6 +233,53 @@ domain_enum! {
     CommunityModelStatus { Active, Suspended, Dissolved }
 }
 
+domain_enum! {
+    /// The kind of a joint activity: a `patrol`, a `drill` (defence-zone, fire and rescue), the
+    /// security of an event (`event_security`), a `training` course, an `outreach` session on the
+    /// law, or a `crackdown_campaign` (đợt cao điểm tấn công trấn áp tội phạm).
+    ActivityKind { Patrol, Drill, EventSecurity, Training, Outreach, CrackdownCampaign }
+}
+
+domain_enum! {
+    /// Where an activity is: `planned` → `in_progress` → `completed`; a planned or running
+    /// activity may be `cancelled`.
+    ActivityStatus { Planned, InProgress, Completed, Cancelled }
+}
+
+domain_enum! {
+    /// A named outcome figure of an activity, a count that can be summed across activities.
+    /// `cases_detected`: cases (vụ việc) found; `cases_handled`: cases dealt with;
+    /// `persons_handled`: individuals or organisations dealt with; `violations_recorded`:
+    /// administrative violations written up; `sessions_held`: sessions or rounds held;
+    /// `attendees`: people who attended; `communes_covered`: communes the activity covered.
+    /// Which figures each kind takes: see `ActivityKind::figures`.
+    FigureName { CasesDetected, CasesHandled, PersonsHandled, ViolationsRecorded, SessionsHeld, Attendees, CommunesCovered }
+}
+
+impl ActivityKind {
+    /// The outcome figures an activity of this kind may report.
+    pub fn figures(self) -> &'static [FigureName] {
+        use FigureName::*;
+        match self {
+            ActivityKind::Patrol | ActivityKind::CrackdownCampaign => &[CasesDetected, CasesHandled, PersonsHandled, ViolationsRecorded],
+            ActivityKind::EventSecurity => &[CasesDetected, ViolationsRecorded],
+            ActivityKind::Drill => &[SessionsHeld, CommunesCovered],
+            ActivityKind::Training | ActivityKind::Outreach => &[SessionsHeld, Attendees],
+        }
+    }
+}
+
+impl Lifecycle for ActivityStatus {
+    fn next(self) -> &'static [ActivityStatus] {
+        use ActivityStatus::*;
+        match self {
+            Planned => &[InProgress, Completed, Cancelled],
+            InProgress => &[Completed, Cancelled],
+            Completed | Cancelled => &[],
+        }
+    }
+}
+
 impl AreaLevel {
     /// The levels an area of this level may sit directly under. Communes sit under a district, or
     /// directly under a province in the two-tier system in force since 2025.

@@ -1,5 +1,9 @@
 //! Database entities: one module per table, plain data with no behaviour.
 
+pub mod activities;
+pub mod activity_areas;
+pub mod activity_figures;
+pub mod activity_participants;
 pub mod app_meta;
 pub mod areas;
 pub mod audit_events;

@@ -8,6 +8,7 @@ mod m20261123_000003_incident_categories;
 mod m20261123_000004_incidents;
 mod m20261123_000005_bulletins;
 mod m20261123_000006_community_models;
+mod m20261123_000007_activities;
 
 /// Runs every migration in order.
 #[derive(Debug)]
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_incidents::Migration),
             Box::new(m20261123_000005_bulletins::Migration),
             Box::new(m20261123_000006_community_models::Migration),
+            Box::new(m20261123_000007_activities::Migration),
         ]
     }
 }

@@ -109,6 +109,11 @@ pub const PERMISSIONS: &[Permission] = &[
     scoped("create_bulletin", Scope::RecordsWrite, RECORDERS),
     scoped("acknowledge_bulletin", Scope::RecordsWrite, RECORDERS),
     scoped("delete_bulletin", Scope::RecordsWrite, RECORDERS),
+    scoped("list_activities", Scope::ClustersRead, CLUSTER_READERS),
+    scoped("get_activity", Scope::ClustersRead, CLUSTER_READERS),
+    scoped("create_activity", Scope::RecordsWrite, RECORDERS),
+    scoped("update_activity", Scope::RecordsWrite, RECORDERS),
+    scoped("delete_activity", Scope::RecordsWrite, RECORDERS),
     // Community models are public knowledge: everyone reads; the sponsoring unit records them.
     scoped("list_community_models", Scope::ReferenceRead, EVERYONE),
     scoped("get_community_model", Scope::ReferenceRead, EVERYONE),

@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per resource, each with its request types and a `configure` that
 //! registers its operations (routes and OpenAPI document alike).
 
+pub mod activities;
 pub mod areas;
 pub mod audit_events;
 pub mod auth;
@@ -36,6 +37,7 @@ pub fn api(cfg: &mut ServiceConfig) {
         .configure(incidents::configure)
         .configure(bulletins::configure)
         .configure(community_models::configure)
+        .configure(activities::configure)
         .configure(users::configure)
         .configure(clients::configure)
         .configure(audit_events::configure);

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::common::{self, Record, live};
 use crate::auth::{Principal, PrincipalKind};
-use crate::domain::{Classification, Stored};
+use crate::domain::{Classification, ClusterStatus, Stored};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::text;
 
@@ -100,6 +100,12 @@ pub async fn cluster_for_new_record<C: ConnectionTrait>(db: &C, p: &Principal, i
         other => other,
     })?;
     check_manages(db, p, &cluster).await?;
+    if ClusterStatus::from_stored(&cluster.status)? == ClusterStatus::Dissolved {
+        return Err(ApiError::conflict(text!(
+            en: "The cluster is dissolved; it takes no new records.",
+            vi: "Cụm đã giải thể; không thể ghi nhận hồ sơ mới."
+        )));
+    }
     Ok(cluster)
 }
 

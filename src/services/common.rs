@@ -67,6 +67,7 @@ record!(incident_categories, "incident category", "loại vụ việc");
 record!(incidents, "incident", "vụ việc");
 record!(bulletins, "bulletin", "thông báo");
 record!(community_models, "community model", "mô hình quần chúng");
+record!(activities, "activity", "hoạt động phối hợp");
 
 /// A resource written through the API: how its writable state (the draft) is read from a stored
 /// record, checked, and written back. The create, update and delete flows below are shared by

@@ -1,4 +1,5 @@
 pub mod access;
+pub mod activities;
 pub mod areas;
 pub mod bulletins;
 pub mod clients;

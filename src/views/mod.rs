@@ -1,6 +1,7 @@
 //! Response bodies, one module per resource, built from database models. Documented field by
 //! field: these descriptions are what clients read in the OpenAPI document.
 
+pub mod activities;
 pub mod areas;
 pub mod bulletins;
 pub mod clusters;

@@ -31,6 +31,7 @@ struct Records {
     regulation: String,
     incident: String,
     bulletin: String,
+    activity: String,
 }
 
 struct World {
@@ -101,12 +102,20 @@ async fn records(app: &TestApp, name: &str, units: &[&str], classification: &str
             json!({"cluster_id": cluster, "sender_unit_id": units[0], "title": format!("Thông báo {name}"), "body": "Nội dung"}),
         )
         .await;
+    let activity = app
+        .create(
+            "/api/v1/activities",
+            json!({"cluster_id": cluster, "kind": "patrol", "title": format!("Tuần tra {name}"), "lead_unit_id": units[0],
+                   "starts_at": "2025-03-01T19:00:00+07:00"}),
+        )
+        .await;
     Records {
         cluster,
         member,
         regulation,
         incident,
         bulletin,
+        activity,
     }
 }
 
@@ -218,6 +227,9 @@ fn cluster_scoped(operation: &str) -> bool {
             | "get_bulletin"
             | "delete_bulletin"
             | "acknowledge_bulletin"
+            | "get_activity"
+            | "update_activity"
+            | "delete_activity"
     )
 }
 
@@ -348,6 +360,16 @@ fn request(w: &World, operation: &str, r: &Records) -> (Method, String, Option<V
             Some(json!({})),
             403,
         ),
+        "list_activities" => (Method::GET, "/api/v1/activities".into(), None, 200),
+        "get_activity" => (Method::GET, format!("/api/v1/activities/{}", r.activity), None, 200),
+        "create_activity" => (
+            Method::POST,
+            "/api/v1/activities".into(),
+            Some(json!({"cluster_id": c, "kind": "patrol", "title": "", "starts_at": "2025-03-01T19:00:00Z"})),
+            422,
+        ),
+        "update_activity" => (Method::PATCH, format!("/api/v1/activities/{}", r.activity), Some(json!({})), 412),
+        "delete_activity" => (Method::DELETE, format!("/api/v1/activities/{}", r.activity), None, 412),
         "list_community_models" => (Method::GET, "/api/v1/community-models".into(), None, 200),
         "get_community_model" => (Method::GET, format!("/api/v1/community-models/{}", w.community_model), None, 200),
         "create_community_model" => (
@@ -505,7 +527,7 @@ async fn every_operation_as_every_role_inside_outside_and_above_clearance() {
             "regulations {} sees",
             caller.name
         );
-        for list in ["incidents", "bulletins"] {
+        for list in ["incidents", "bulletins", "activities"] {
             let answer = app
                 .send(app.request_as(&caller.token, Method::GET, &format!("/api/v1/{list}")))
                 .await;
