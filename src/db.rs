@@ -56,6 +56,14 @@ pub fn today() -> NaiveDate {
     Utc::now().with_timezone(&VIETNAM).date_naive()
 }
 
+/// Midnight at the start of `day` in Vietnam (UTC+07:00), as a UTC instant.
+pub fn start_of_day(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(chrono::NaiveTime::MIN)
+        .and_local_timezone(VIETNAM)
+        .single()
+        .map_or_else(|| day.and_time(chrono::NaiveTime::MIN).and_utc(), |t| t.with_timezone(&Utc))
+}
+
 const VIETNAM: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
     Some(offset) => offset,
     None => panic!("UTC+7 is a valid offset"),

@@ -280,6 +280,13 @@ impl Lifecycle for ActivityStatus {
     }
 }
 
+domain_enum! {
+    /// What statistics are compared with: the `previous_period` of the same length just before
+    /// (the year, quarter or month before a named period), or the same days a year earlier
+    /// (`previous_year`).
+    ComparisonBasis { PreviousPeriod, PreviousYear }
+}
+
 impl AreaLevel {
     /// The levels an area of this level may sit directly under. Communes sit under a district, or
     /// directly under a province in the two-tier system in force since 2025.

@@ -114,6 +114,8 @@ pub const PERMISSIONS: &[Permission] = &[
     scoped("create_activity", Scope::RecordsWrite, RECORDERS),
     scoped("update_activity", Scope::RecordsWrite, RECORDERS),
     scoped("delete_activity", Scope::RecordsWrite, RECORDERS),
+    scoped("get_cluster_statistics", Scope::ClustersRead, CLUSTER_READERS),
+    scoped("get_unit_statistics", Scope::ClustersRead, CLUSTER_READERS),
     // Community models are public knowledge: everyone reads; the sponsoring unit records them.
     scoped("list_community_models", Scope::ReferenceRead, EVERYONE),
     scoped("get_community_model", Scope::ReferenceRead, EVERYONE),

@@ -15,6 +15,7 @@ pub mod incidents;
 pub mod legal_documents;
 pub mod memberships;
 pub mod regulations;
+pub mod statistics;
 pub mod units;
 pub mod users;
 
@@ -38,6 +39,7 @@ pub fn api(cfg: &mut ServiceConfig) {
         .configure(bulletins::configure)
         .configure(community_models::configure)
         .configure(activities::configure)
+        .configure(statistics::configure)
         .configure(users::configure)
         .configure(clients::configure)
         .configure(audit_events::configure);

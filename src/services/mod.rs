@@ -11,5 +11,6 @@ pub mod incidents;
 pub mod legal_documents;
 pub mod memberships;
 pub mod regulations;
+pub mod statistics;
 pub mod units;
 pub mod users;

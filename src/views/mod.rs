@@ -11,6 +11,7 @@ pub mod incidents;
 pub mod legal_documents;
 pub mod principals;
 pub mod regulations;
+pub mod statistics;
 pub mod units;
 
 use chrono::{DateTime, Utc};

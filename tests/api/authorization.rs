@@ -228,6 +228,7 @@ fn cluster_scoped(operation: &str) -> bool {
             | "delete_bulletin"
             | "acknowledge_bulletin"
             | "get_activity"
+            | "get_cluster_statistics"
             | "update_activity"
             | "delete_activity"
     )
@@ -370,6 +371,8 @@ fn request(w: &World, operation: &str, r: &Records) -> (Method, String, Option<V
         ),
         "update_activity" => (Method::PATCH, format!("/api/v1/activities/{}", r.activity), Some(json!({})), 412),
         "delete_activity" => (Method::DELETE, format!("/api/v1/activities/{}", r.activity), None, 412),
+        "get_cluster_statistics" => (Method::GET, format!("/api/v1/clusters/{c}/statistics?period=2025"), None, 200),
+        "get_unit_statistics" => (Method::GET, format!("/api/v1/units/{}/statistics?period=2025", w.unit), None, 200),
         "list_community_models" => (Method::GET, "/api/v1/community-models".into(), None, 200),
         "get_community_model" => (Method::GET, format!("/api/v1/community-models/{}", w.community_model), None, 200),
         "create_community_model" => (

@@ -17,5 +17,6 @@ mod incidents;
 mod legal_documents;
 mod openapi;
 mod regulations;
+mod statistics;
 mod tokens;
 mod units;

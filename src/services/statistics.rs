@@ -1,0 +1,675 @@
+//! Statistics of a cluster or a unit over a period: counts, sums and percentiles computed by
+//! the database with aggregate queries, alike on SQLite and PostgreSQL.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
+use entity::{
+    activities, activity_figures, activity_participants, bulletin_recipients, bulletins, cluster_members, clusters, community_models,
+    incident_categories, incidents,
+};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationDef,
+    Select, TryGetable,
+};
+use uuid::Uuid;
+
+use super::common::live;
+use super::{access, activities as activity_service, incidents as incident_service};
+use crate::auth::Principal;
+use crate::db;
+use crate::domain::{
+    ActivityKind, ActivityStatus, CommunityModelKind, CommunityModelStatus, ComparisonBasis, FigureName, IncidentStatus, Severity, Stored,
+};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::text;
+use crate::views::activities::FigureTotal;
+use crate::views::incidents::CategoryRef;
+use crate::views::statistics::{
+    AcknowledgementFigures, ActivityFigures, ActivityStatusCount, CategoryCount, CommunityModelFigures, Comparison, Figures,
+    IncidentFigures, KindFigures, ModelKindCount, ModelStatusCount, PeriodView, SeverityCount, Statistics, StatusCount, Subject,
+    Timeliness, changes,
+};
+
+/// The longest period statistics cover at once.
+const MAX_DAYS: u64 = 3_660;
+
+/// What the statistics are of.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope {
+    Cluster(Uuid),
+    Unit(Uuid),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Span {
+    Year,
+    Quarter,
+    Month,
+    Days,
+}
+
+/// A run of whole days, both ends included, in Vietnam's time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    span: Span,
+}
+
+fn bad_period(field: &str, en: &str, vi: &str) -> ApiError {
+    ApiError::bad_field(FieldError::invalid(field, text!(en: "{en}", vi: "{vi}")))
+}
+
+impl Period {
+    /// A named period: a year (`2023`), a quarter (`2023-Q4`) or a month (`2023-12`).
+    pub fn named(text: &str) -> ApiResult<Self> {
+        let invalid = || {
+            bad_period(
+                "period",
+                "Write a year (2023), a quarter (2023-Q4) or a month (2023-12).",
+                "Hãy ghi năm (2023), quý (2023-Q4) hoặc tháng (2023-12).",
+            )
+        };
+        let year = |s: &str| -> ApiResult<i32> {
+            if s.len() != 4 || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid());
+            }
+            let y: i32 = s.parse().map_err(|_| invalid())?;
+            if !(1900..=9998).contains(&y) {
+                return Err(invalid());
+            }
+            Ok(y)
+        };
+        let start = |y: i32, m: u32| NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(invalid);
+        let (from, span, months) = match text.split_once('-') {
+            None => (start(year(text)?, 1)?, Span::Year, 12),
+            Some((y, q)) if q.len() == 2 && q.starts_with('Q') => {
+                let quarter = match q.as_bytes()[1] {
+                    b @ b'1'..=b'4' => u32::from(b - b'0'),
+                    _ => return Err(invalid()),
+                };
+                (start(year(y)?, quarter * 3 - 2)?, Span::Quarter, 3)
+            }
+            Some((y, m)) if m.len() == 2 && m.bytes().all(|b| b.is_ascii_digit()) => {
+                let month: u32 = m.parse().map_err(|_| invalid())?;
+                if !(1..=12).contains(&month) {
+                    return Err(invalid());
+                }
+                (start(year(y)?, month)?, Span::Month, 1)
+            }
+            Some(_) => return Err(invalid()),
+        };
+        let to = from
+            .checked_add_months(Months::new(months))
+            .and_then(|d| d.pred_opt())
+            .ok_or_else(invalid)?;
+        Ok(Self { from, to, span })
+    }
+
+    /// The days from `from` to `to`, both included.
+    pub fn days(from: NaiveDate, to: NaiveDate) -> ApiResult<Self> {
+        if to < from {
+            return Err(ApiError::bad_field(FieldError::date_order("to", "from")));
+        }
+        if from.year() < 1900 || to.year() > 9998 {
+            return Err(bad_period("from", "Years run from 1900 to 9998.", "Năm phải từ 1900 đến 9998."));
+        }
+        if (to - from).num_days() >= MAX_DAYS as i64 {
+            return Err(bad_period(
+                "to",
+                "A period covers at most 3660 days.",
+                "Một kỳ thống kê dài tối đa 3660 ngày.",
+            ));
+        }
+        Ok(Self {
+            from,
+            to,
+            span: Span::Days,
+        })
+    }
+
+    /// The period of the same length just before: the previous year, quarter or month for a
+    /// named one, otherwise as many days.
+    pub fn previous(&self) -> Self {
+        let months = match self.span {
+            Span::Year => 12,
+            Span::Quarter => 3,
+            Span::Month => 1,
+            Span::Days => {
+                let length = (self.to - self.from).num_days() as u64 + 1;
+                let from = self.from - Days::new(length);
+                return Self {
+                    from,
+                    to: self.from.pred_opt().unwrap_or(from),
+                    span: Span::Days,
+                };
+            }
+        };
+        let from = self.from - Months::new(months);
+        Self {
+            from,
+            to: self.from.pred_opt().unwrap_or(from),
+            span: self.span,
+        }
+    }
+
+    /// The same days a year earlier (29 February becomes the 28th).
+    pub fn year_before(&self) -> Self {
+        match self.span {
+            Span::Days => Self {
+                from: self.from - Months::new(12),
+                to: self.to - Months::new(12),
+                span: Span::Days,
+            },
+            _ => {
+                let from = self.from - Months::new(12);
+                let to = (self.to + Days::new(1) - Months::new(12)).pred_opt().unwrap_or(from);
+                Self { from, to, span: self.span }
+            }
+        }
+    }
+
+    /// The period as clients wrote it, or would have.
+    pub fn label(&self) -> String {
+        match self.span {
+            Span::Year => format!("{}", self.from.year()),
+            Span::Quarter => format!("{}-Q{}", self.from.year(), self.from.month0() / 3 + 1),
+            Span::Month => self.from.format("%Y-%m").to_string(),
+            Span::Days => format!("{}..{}", self.from, self.to),
+        }
+    }
+
+    pub fn view(&self) -> PeriodView {
+        PeriodView {
+            from: self.from,
+            to: self.to,
+            label: self.label(),
+        }
+    }
+
+    /// The half-open window of instants: midnight of `from` to midnight after `to`, UTC+07:00.
+    fn window(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        (db::start_of_day(self.from), db::start_of_day(self.to + Days::new(1)))
+    }
+}
+
+/// The statistics of `scope` over `period`, with the comparison when asked for.
+pub async fn statistics<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    scope: Scope,
+    period: &Period,
+    compare: Option<ComparisonBasis>,
+) -> ApiResult<Statistics> {
+    let figures = figures(db, p, scope, period).await?;
+    let comparison = match compare {
+        None => None,
+        Some(basis) => {
+            let other = match basis {
+                ComparisonBasis::PreviousPeriod => period.previous(),
+                ComparisonBasis::PreviousYear => period.year_before(),
+            };
+            let before = self::figures(db, p, scope, &other).await?;
+            Some(Comparison {
+                basis: match basis {
+                    ComparisonBasis::PreviousPeriod => "previous_period",
+                    ComparisonBasis::PreviousYear => "previous_year",
+                },
+                period: other.view(),
+                changes: changes(&figures, &before),
+                figures: before,
+            })
+        }
+    };
+    let subject = match scope {
+        Scope::Cluster(id) => Subject {
+            subject_type: "cluster",
+            id,
+        },
+        Scope::Unit(id) => Subject { subject_type: "unit", id },
+    };
+    Ok(Statistics {
+        subject,
+        period: period.view(),
+        figures,
+        comparison,
+    })
+}
+
+async fn figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope, period: &Period) -> ApiResult<Figures> {
+    let window = period.window();
+    Ok(Figures {
+        incidents: incident_figures(db, p, scope, window).await?,
+        timeliness: timeliness(db, p, scope, window).await?,
+        activities: activity_figures(db, p, scope, window).await?,
+        community_models: community_model_figures(db, scope, period).await?,
+        acknowledgements: acknowledgement_figures(db, p, scope, window).await?,
+    })
+}
+
+type Window = (DateTime<Utc>, DateTime<Utc>);
+
+/// `COUNT(*)`.
+fn count_all() -> Expr {
+    Expr::cust("COUNT(*)")
+}
+
+/// `CAST(SUM(column) AS BIGINT)`: a whole number on both databases (PostgreSQL sums a
+/// bigint column as numeric); `NULL` over no rows.
+fn sum_of(column: impl sea_orm::sea_query::IntoColumnRef) -> Expr {
+    Func::cast_as(Func::sum(Expr::col(column)), Alias::new("BIGINT")).into()
+}
+
+/// Rows counted per value of `column`.
+async fn count_by<E, T, C>(db: &C, select: Select<E>, column: E::Column) -> ApiResult<Vec<(T, i64)>>
+where
+    E: EntityTrait,
+    T: TryGetable,
+    C: ConnectionTrait,
+{
+    Ok(select
+        .select_only()
+        .column(column)
+        .column_as(count_all(), "n")
+        .group_by(column)
+        .into_tuple::<(T, i64)>()
+        .all(db)
+        .await?)
+}
+
+/// Stored names turned into their enumeration, in the enumeration's order.
+fn in_order<K: Stored + Ord, V>(rows: Vec<(String, V)>) -> ApiResult<Vec<(K, V)>> {
+    let mut out = rows
+        .into_iter()
+        .map(|(k, v)| Ok((K::from_stored(&k)?, v)))
+        .collect::<ApiResult<Vec<_>>>()?;
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// The rank of the `p`-th percentile of `n` values by the nearest-rank method: ⌈p·n/100⌉.
+fn nearest_rank(p: u64, n: u64) -> u64 {
+    Ord::max((p * n).div_ceil(100), 1)
+}
+
+/// The `rank`-th smallest value of `column` (from 1) among the selected rows.
+async fn nth_smallest<E, C>(db: &C, select: Select<E>, column: E::Column, rank: u64) -> ApiResult<Option<i64>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    Ok(select
+        .select_only()
+        .column(column)
+        .filter(column.is_not_null())
+        .order_by_asc(column)
+        .offset(rank - 1)
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?)
+}
+
+/// The median and 90th percentile of `column` over `n` non-null values.
+async fn percentiles<E, C>(db: &C, select: &Select<E>, column: E::Column, n: u64) -> ApiResult<(Option<i64>, Option<i64>)>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    if n == 0 {
+        return Ok((None, None));
+    }
+    let median = nth_smallest(db, select.clone(), column, nearest_rank(50, n)).await?;
+    let p90 = nth_smallest(db, select.clone(), column, nearest_rank(90, n)).await?;
+    Ok((median, p90))
+}
+
+/// The period's incidents the caller may see.
+fn incidents_of(p: &Principal, scope: Scope, (start, end): Window) -> Select<incidents::Entity> {
+    let select = live::<incidents::Entity>()
+        .filter(incident_service::visible(p))
+        .filter(incidents::Column::OccurredAt.gte(start))
+        .filter(incidents::Column::OccurredAt.lt(end));
+    match scope {
+        Scope::Cluster(id) => select.filter(incidents::Column::ClusterId.eq(id)),
+        Scope::Unit(id) => select.filter(incidents::Column::ReportingUnitId.eq(id)),
+    }
+}
+
+async fn incident_figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope, window: Window) -> ApiResult<IncidentFigures> {
+    let select = incidents_of(p, scope, window);
+    let by_status: Vec<(IncidentStatus, i64)> = in_order(count_by(db, select.clone(), incidents::Column::Status).await?)?;
+    let by_severity: Vec<(Severity, i64)> = in_order(count_by(db, select.clone(), incidents::Column::Severity).await?)?;
+    let by_category: Vec<(Uuid, i64)> = count_by(db, select, incidents::Column::CategoryId).await?;
+    let categories: HashMap<Uuid, incident_categories::Model> = incident_categories::Entity::find()
+        .filter(incident_categories::Column::Id.is_in(by_category.iter().map(|(id, _)| *id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let mut by_category = by_category
+        .into_iter()
+        .map(|(id, count)| {
+            let c = categories.get(&id).ok_or_else(|| ApiError::internal("incident category missing"))?;
+            Ok(CategoryCount {
+                category: CategoryRef {
+                    id,
+                    code: c.code.clone(),
+                    name: c.name.clone(),
+                },
+                count,
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    by_category.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.category.code.cmp(&b.category.code)));
+    Ok(IncidentFigures {
+        total: by_status.iter().map(|(_, n)| n).sum(),
+        by_category,
+        by_status: by_status.into_iter().map(|(status, count)| StatusCount { status, count }).collect(),
+        by_severity: by_severity
+            .into_iter()
+            .map(|(severity, count)| SeverityCount { severity, count })
+            .collect(),
+    })
+}
+
+async fn timeliness<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope, window: Window) -> ApiResult<Timeliness> {
+    let select = incidents_of(p, scope, window);
+    let reports = select.clone().count(db).await?;
+    let (median, p90) = percentiles(db, &select, incidents::Column::ReportingDelaySeconds, reports).await?;
+    let with_sla = Query::select()
+        .column(clusters::Column::Id)
+        .from(clusters::Entity)
+        .and_where(clusters::Column::ReportingSlaHours.is_not_null())
+        .to_owned();
+    let judged = select
+        .clone()
+        .filter(incidents::Column::ClusterId.in_subquery(with_sla))
+        .count(db)
+        .await?;
+    let within = select
+        .filter(Expr::cust(
+            "incidents.reporting_delay_seconds <= \
+             (SELECT clusters.reporting_sla_hours * 3600 FROM clusters WHERE clusters.id = incidents.cluster_id)",
+        ))
+        .count(db)
+        .await?;
+    #[allow(clippy::cast_precision_loss)]
+    let share = (judged > 0).then(|| (within as f64 / judged as f64 * 10_000.0).round() / 10_000.0);
+    Ok(Timeliness {
+        reports: reports as i64,
+        median_delay_seconds: median,
+        p90_delay_seconds: p90,
+        judged: judged as i64,
+        within_sla: within as i64,
+        within_sla_share: share,
+    })
+}
+
+/// The period's activities the caller may see (for a unit: those it took part in).
+fn activities_of(p: &Principal, scope: Scope, (start, end): Window) -> Select<activities::Entity> {
+    let select = live::<activities::Entity>()
+        .filter(activity_service::visible(p))
+        .filter(activities::Column::StartsAt.gte(start))
+        .filter(activities::Column::StartsAt.lt(end));
+    match scope {
+        Scope::Cluster(id) => select.filter(activities::Column::ClusterId.eq(id)),
+        Scope::Unit(id) => {
+            let taking_part = Query::select()
+                .column(activity_participants::Column::ActivityId)
+                .from(activity_participants::Entity)
+                .and_where(activity_participants::Column::UnitId.eq(id))
+                .to_owned();
+            select.filter(activities::Column::Id.in_subquery(taking_part))
+        }
+    }
+}
+
+fn participants_of_activity() -> RelationDef {
+    activity_participants::Entity::belongs_to(activities::Entity)
+        .from(activity_participants::Column::ActivityId)
+        .to(activities::Column::Id)
+        .into()
+}
+
+fn figures_of_activity() -> RelationDef {
+    activity_figures::Entity::belongs_to(activities::Entity)
+        .from(activity_figures::Column::ActivityId)
+        .to(activities::Column::Id)
+        .into()
+}
+
+async fn activity_figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope, window: Window) -> ApiResult<ActivityFigures> {
+    let all = activities_of(p, scope, window);
+    let by_status: Vec<(ActivityStatus, i64)> = in_order(count_by(db, all.clone(), activities::Column::Status).await?)?;
+    let held = all.filter(activities::Column::Status.ne(ActivityStatus::Cancelled.stored()));
+    let counts: Vec<(ActivityKind, i64)> = in_order(count_by(db, held.clone(), activities::Column::Kind).await?)?;
+
+    let mut personnel_select = held
+        .clone()
+        .join_rev(JoinType::InnerJoin, participants_of_activity())
+        .select_only()
+        .column(activities::Column::Kind)
+        .column_as(
+            sum_of((activity_participants::Entity, activity_participants::Column::Personnel)),
+            "n",
+        )
+        .group_by(activities::Column::Kind);
+    let mut figure_select = held
+        .join_rev(JoinType::InnerJoin, figures_of_activity())
+        .select_only()
+        .column(activities::Column::Kind)
+        .column(activity_figures::Column::Name)
+        .column_as(sum_of((activity_figures::Entity, activity_figures::Column::Value)), "n")
+        .group_by(activities::Column::Kind)
+        .group_by(activity_figures::Column::Name);
+    if let Scope::Unit(id) = scope {
+        personnel_select = personnel_select.filter(activity_participants::Column::UnitId.eq(id));
+        figure_select = figure_select.filter(activity_figures::Column::UnitId.eq(id));
+    }
+    let personnel: HashMap<ActivityKind, i64> = in_order(personnel_select.into_tuple::<(String, Option<i64>)>().all(db).await?)?
+        .into_iter()
+        .map(|(kind, n)| (kind, n.unwrap_or(0)))
+        .collect();
+    let mut sums: Vec<(ActivityKind, FigureName, i64)> = figure_select
+        .into_tuple::<(String, String, Option<i64>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(kind, name, n)| Ok((ActivityKind::from_stored(&kind)?, FigureName::from_stored(&name)?, n.unwrap_or(0))))
+        .collect::<ApiResult<_>>()?;
+    sums.sort_unstable();
+
+    let by_kind: Vec<KindFigures> = counts
+        .into_iter()
+        .map(|(kind, count)| KindFigures {
+            kind,
+            count,
+            personnel: personnel.get(&kind).copied().unwrap_or(0),
+            figures: sums
+                .iter()
+                .filter(|(k, _, _)| *k == kind)
+                .map(|(_, name, value)| FigureTotal {
+                    name: *name,
+                    value: *value,
+                })
+                .collect(),
+        })
+        .collect();
+    let mut totals: Vec<FigureTotal> = Vec::new();
+    let mut names: Vec<FigureName> = sums.iter().map(|(_, name, _)| *name).collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        let value = sums.iter().filter(|(_, n, _)| *n == name).map(|(_, _, v)| v).sum();
+        totals.push(FigureTotal { name, value });
+    }
+    Ok(ActivityFigures {
+        total: by_kind.iter().map(|k| k.count).sum(),
+        personnel: by_kind.iter().map(|k| k.personnel).sum(),
+        by_kind,
+        by_status: by_status
+            .into_iter()
+            .map(|(status, count)| ActivityStatusCount { status, count })
+            .collect(),
+        figures: totals,
+    })
+}
+
+async fn community_model_figures<C: ConnectionTrait>(db: &C, scope: Scope, period: &Period) -> ApiResult<CommunityModelFigures> {
+    let mut select = live::<community_models::Entity>().filter(
+        Condition::any()
+            .add(community_models::Column::EstablishedOn.is_null())
+            .add(community_models::Column::EstablishedOn.lte(period.to)),
+    );
+    select = match scope {
+        Scope::Unit(id) => select.filter(community_models::Column::SponsoringUnitId.eq(id)),
+        Scope::Cluster(id) => {
+            let mut members = Query::select();
+            members
+                .column(cluster_members::Column::UnitId)
+                .from(cluster_members::Entity)
+                .and_where(cluster_members::Column::ClusterId.eq(id))
+                .and_where(cluster_members::Column::DeletedAt.is_null())
+                .cond_where(super::common::overlapping(
+                    cluster_members::Column::JoinedOn,
+                    cluster_members::Column::LeftOn,
+                    Some(period.from),
+                    period.to.succ_opt(),
+                ));
+            select.filter(community_models::Column::SponsoringUnitId.in_subquery(members.to_owned()))
+        }
+    };
+    let by_kind: Vec<(CommunityModelKind, i64)> = in_order(count_by(db, select.clone(), community_models::Column::Kind).await?)?;
+    let by_status: Vec<(CommunityModelStatus, i64)> = in_order(count_by(db, select.clone(), community_models::Column::Status).await?)?;
+    let participants: Option<i64> = select
+        .select_only()
+        .column_as(sum_of((community_models::Entity, community_models::Column::ParticipantCount)), "n")
+        .into_tuple()
+        .one(db)
+        .await?
+        .flatten();
+    Ok(CommunityModelFigures {
+        total: by_kind.iter().map(|(_, n)| n).sum(),
+        participants: participants.unwrap_or(0),
+        by_kind: by_kind.into_iter().map(|(kind, count)| ModelKindCount { kind, count }).collect(),
+        by_status: by_status
+            .into_iter()
+            .map(|(status, count)| ModelStatusCount { status, count })
+            .collect(),
+    })
+}
+
+async fn acknowledgement_figures<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    scope: Scope,
+    (start, end): Window,
+) -> ApiResult<AcknowledgementFigures> {
+    let to_bulletin: RelationDef = bulletin_recipients::Entity::belongs_to(bulletins::Entity)
+        .from(bulletin_recipients::Column::BulletinId)
+        .to(bulletins::Column::Id)
+        .into();
+    let mut select = bulletin_recipients::Entity::find()
+        .join(JoinType::InnerJoin, to_bulletin)
+        .filter(bulletins::Column::DeletedAt.is_null())
+        .filter(access::in_visible_clusters(bulletins::Column::ClusterId, p))
+        .filter(bulletins::Column::Classification.is_in(p.visible_classifications()))
+        .filter(bulletins::Column::SentAt.gte(start))
+        .filter(bulletins::Column::SentAt.lt(end));
+    select = match scope {
+        Scope::Cluster(id) => select.filter(bulletins::Column::ClusterId.eq(id)),
+        Scope::Unit(id) => select.filter(bulletin_recipients::Column::UnitId.eq(id)),
+    };
+    let expected = select.clone().count(db).await?;
+    let acknowledged = select
+        .clone()
+        .filter(bulletin_recipients::Column::AcknowledgedAt.is_not_null())
+        .count(db)
+        .await?;
+    let acked_late = Condition::all()
+        .add(bulletin_recipients::Column::AcknowledgedAt.is_not_null())
+        .add(bulletins::Column::AckDueAt.is_not_null())
+        .add(
+            Expr::col((bulletin_recipients::Entity, bulletin_recipients::Column::AcknowledgedAt))
+                .gt(Expr::col((bulletins::Entity, bulletins::Column::AckDueAt))),
+        );
+    let overdue = Condition::all()
+        .add(bulletin_recipients::Column::AcknowledgedAt.is_null())
+        .add(bulletins::Column::AckDueAt.lt(db::now()));
+    let late = select
+        .clone()
+        .filter(Condition::any().add(acked_late).add(overdue))
+        .count(db)
+        .await?;
+    let (median, p90) = percentiles(db, &select, bulletin_recipients::Column::LatencySeconds, acknowledged).await?;
+    Ok(AcknowledgementFigures {
+        expected: expected as i64,
+        acknowledged: acknowledged as i64,
+        pending: (expected - acknowledged) as i64,
+        late: late as i64,
+        median_latency_seconds: median,
+        p90_latency_seconds: p90,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn named_periods_cover_whole_years_quarters_and_months() {
+        let year = Period::named("2023").unwrap();
+        assert_eq!(
+            (year.from, year.to, year.label()),
+            (day("2023-01-01"), day("2023-12-31"), "2023".to_owned())
+        );
+        let quarter = Period::named("2023-Q4").unwrap();
+        assert_eq!((quarter.from, quarter.to), (day("2023-10-01"), day("2023-12-31")));
+        let february = Period::named("2024-02").unwrap();
+        assert_eq!((february.from, february.to), (day("2024-02-01"), day("2024-02-29")));
+        for bad in [
+            "23", "2023-Q5", "2023-Q0", "2023-13", "2023-00", "2023-1", "abcd", "2023-", "1899", "2023-q1", "+202",
+        ] {
+            assert!(Period::named(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn comparisons_take_the_period_before_or_a_year_earlier() {
+        let q1 = Period::named("2024-Q1").unwrap();
+        let before = q1.previous();
+        assert_eq!(
+            (before.from, before.to, before.label()),
+            (day("2023-10-01"), day("2023-12-31"), "2023-Q4".to_owned())
+        );
+        let march = Period::named("2024-03").unwrap();
+        assert_eq!(march.previous().to, day("2024-02-29"));
+        assert_eq!(march.year_before().label(), "2023-03");
+        let leap = Period::named("2024-02").unwrap().year_before();
+        assert_eq!((leap.from, leap.to), (day("2023-02-01"), day("2023-02-28")));
+        let days = Period::days(day("2024-01-10"), day("2024-01-19")).unwrap();
+        let before = days.previous();
+        assert_eq!((before.from, before.to), (day("2023-12-31"), day("2024-01-09")));
+        assert_eq!(days.year_before().from, day("2023-01-10"));
+        assert!(Period::days(day("2024-01-10"), day("2024-01-09")).is_err());
+        assert!(Period::days(day("2010-01-01"), day("2024-01-01")).is_err());
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        assert_eq!(nearest_rank(50, 1), 1);
+        assert_eq!(nearest_rank(50, 4), 2);
+        assert_eq!(nearest_rank(50, 5), 3);
+        assert_eq!(nearest_rank(90, 5), 5);
+        assert_eq!(nearest_rank(90, 10), 9);
+        assert_eq!(nearest_rank(90, 11), 10);
+    }
+}
