@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::{
-    app_meta, areas, bulletins, clients, clusters, community_models, incident_categories, incidents, legal_documents, regulations, units,
-    users,
+    activities, app_meta, areas, bulletins, clients, clusters, community_models, incident_categories, incidents, legal_documents,
+    regulations, units, users,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set, SqlErr, TransactionTrait};
 use serde::Deserialize;
@@ -19,13 +19,14 @@ use crate::auth::passwords::{hash_now, random_secret};
 use crate::conditional::Precondition;
 use crate::db;
 use crate::domain::{
-    AreaLevel, Classification, ClusterKind, ClusterStatus, CommunityModelKind, CommunityModelStatus, Force, IncidentStatus,
-    LegalDocumentKind, RegulationStatus, Role, Scope, Severity, Stored, UnitLevel,
+    ActivityKind, ActivityStatus, AreaLevel, Classification, ClusterKind, ClusterStatus, CommunityModelKind, CommunityModelStatus,
+    FigureName, Force, IncidentStatus, LegalDocumentKind, RegulationStatus, Role, Scope, Severity, Stored, UnitLevel,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::routes::clusters::CreateClusterRequest;
 use crate::routes::memberships::CreateMemberRequest;
 use crate::routes::regulations::{CreateRegulationRequest, LegalBasisInput, SignatoryInput};
+use crate::services::activities::ActivityDraft;
 use crate::services::areas::AreaDraft;
 use crate::services::bulletins::{self as bulletin_service, BulletinDraft};
 use crate::services::clients::{ClientDraft, new_secret};
@@ -37,6 +38,7 @@ use crate::services::legal_documents::LegalDocumentDraft;
 use crate::services::regulations::RegulationDraft;
 use crate::services::units::UnitDraft;
 use crate::services::users::UserDraft;
+use crate::views::activities::{Figure, ParticipantInput};
 use crate::views::incidents::IncidentCounts;
 
 const DEMO: &str = include_str!("demo.json");
@@ -114,6 +116,40 @@ struct DemoCluster {
     incidents: Vec<DemoIncident>,
     #[serde(default)]
     bulletins: Vec<DemoBulletin>,
+    #[serde(default)]
+    activities: Vec<DemoActivity>,
+}
+
+/// A joint activity with the figures its source gives.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoActivity {
+    kind: ActivityKind,
+    title: String,
+    lead: String,
+    /// Other participating units, with the people each deployed if the source says.
+    #[serde(default)]
+    participants: Vec<DemoParticipant>,
+    /// People the lead unit deployed, if the source says.
+    #[serde(default)]
+    personnel: Option<i32>,
+    starts_at: DateTime<Utc>,
+    #[serde(default)]
+    ends_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    areas: Vec<String>,
+    summary: String,
+    /// Figures credited to the lead unit.
+    #[serde(default)]
+    figures: Vec<(FigureName, i64)>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoParticipant {
+    unit: String,
+    #[serde(default)]
+    personnel: Option<i32>,
 }
 
 /// An illustrative incident (its summary says so), walked along `steps` of its workflow.
@@ -399,6 +435,9 @@ async fn load<C: ConnectionTrait + TransactionTrait>(db: &C, demo: Demo) -> ApiR
         for b in c.bulletins {
             bulletin(db, &keys, &cluster, b).await?;
         }
+        for a in c.activities {
+            activity(db, &keys, &cluster, a).await?;
+        }
     }
     for m in demo.community_models {
         let draft = CommunityModelDraft {
@@ -451,6 +490,46 @@ async fn incident<C: ConnectionTrait + TransactionTrait>(
     Ok(model.id)
 }
 
+/// Records a demo activity as completed.
+async fn activity<C: ConnectionTrait + TransactionTrait>(db: &C, keys: &Keys, cluster: &clusters::Model, a: DemoActivity) -> ApiResult<()> {
+    let lead = keys.get(&a.lead)?;
+    let mut participants = vec![ParticipantInput {
+        unit_id: lead,
+        personnel: a.personnel,
+    }];
+    for p in &a.participants {
+        participants.push(ParticipantInput {
+            unit_id: keys.get(&p.unit)?,
+            personnel: p.personnel,
+        });
+    }
+    let draft = ActivityDraft {
+        cluster_id: cluster.id,
+        kind: a.kind,
+        title: a.title,
+        status: ActivityStatus::Completed,
+        lead_unit_id: lead,
+        starts_at: a.starts_at,
+        ends_at: a.ends_at,
+        location: None,
+        summary: Some(a.summary),
+        classification: Classification::from_stored(&cluster.classification)?,
+        participants,
+        area_ids: a.areas.iter().map(|k| keys.get(k)).collect::<ApiResult<_>>()?,
+        figures: a
+            .figures
+            .into_iter()
+            .map(|(name, value)| Figure {
+                name,
+                value,
+                unit_id: Some(lead),
+            })
+            .collect(),
+    };
+    common::create::<activities::Entity, _>(db, &AuditContext::system(), draft).await?;
+    Ok(())
+}
+
 /// Sends a demo bulletin and records its acknowledgements.
 async fn bulletin<C: ConnectionTrait + TransactionTrait>(db: &C, keys: &Keys, cluster: &clusters::Model, b: DemoBulletin) -> ApiResult<()> {
     let sent_at = db::now();
@@ -500,6 +579,11 @@ mod tests {
                     .flat_map(|r| r.signatories.iter().chain(r.legal_bases.iter())),
             )
             .chain(demo.clusters.iter().flat_map(|c| c.incidents.iter()).map(|i| &i.reporting_unit))
+            .chain(demo.clusters.iter().flat_map(|c| c.activities.iter()).flat_map(|a| {
+                std::iter::once(&a.lead)
+                    .chain(a.participants.iter().map(|p| &p.unit))
+                    .chain(a.areas.iter())
+            }))
             .chain(demo.clusters.iter().flat_map(|c| c.bulletins.iter()).flat_map(|b| {
                 std::iter::once(&b.sender)
                     .chain(b.recipients.iter().flatten())

@@ -66,8 +66,14 @@ async fn the_other_shapes_of_the_brief_are_there() {
         let path = format!("/api/v1/clusters?kind={kind}");
         async move { app.collect(&path).await.len() }
     };
-    for kind in ["liaison_cluster", "bilateral", "tri_force", "border_cluster", "chain_cluster"] {
-        assert_eq!(kinds(kind).await, 1, "{kind}");
+    for (kind, count) in [
+        ("liaison_cluster", 1),
+        ("bilateral", 2),
+        ("tri_force", 1),
+        ("border_cluster", 1),
+        ("chain_cluster", 1),
+    ] {
+        assert_eq!(kinds(kind).await, count, "{kind}");
     }
     let ben_tre = app.collect("/api/v1/regulations?q=ben%20tre").await;
     assert_eq!(ben_tre.len(), 1);
@@ -119,7 +125,7 @@ async fn demo_data_loads_once() {
         "already loaded"
     );
     db.close().await.ok();
-    assert_eq!(app.collect("/api/v1/clusters").await.len(), 5);
+    assert_eq!(app.collect("/api/v1/clusters").await.len(), 6);
 }
 
 #[actix_web::test]
@@ -145,7 +151,7 @@ async fn nodes_starting_together_load_the_demo_once() {
         1,
         "exactly one node loads: {loaded:?}"
     );
-    assert_eq!(app.collect("/api/v1/clusters").await.len(), 5);
+    assert_eq!(app.collect("/api/v1/clusters").await.len(), 6);
     assert_eq!(app.collect("/api/v1/units?q=gia%20lam").await.len(), 1, "no unit twice");
 }
 
@@ -172,13 +178,13 @@ async fn demo_logins_work_and_see_their_own_clusters() {
             clusters.body["items"].as_array().map_or(0, Vec::len),
         ));
     }
-    // The administrator sees all five clusters; the Gia Lâm coordinator the 8-unit cluster; the
+    // The administrator sees all six clusters; the Gia Lâm coordinator the 8-unit cluster; the
     // Lệ Thủy analyst its two border clusters; the officer of Văn Lâm the 8-unit cluster; the
     // auditor has no cluster rights.
     assert_eq!(
         seen,
         [
-            ("admin".to_owned(), 200, 5),
+            ("admin".to_owned(), 200, 6),
             ("coordinator".to_owned(), 200, 1),
             ("officer".to_owned(), 200, 1),
             ("analyst".to_owned(), 200, 2),
@@ -244,4 +250,56 @@ async fn le_thuys_named_community_models_are_there_without_invented_figures() {
         assert!(model["participant_count"].is_null() && model["established_on"].is_null());
         assert!(model["description"].as_str().unwrap_or("").contains("66 mô hình"));
     }
+}
+
+/// The figure credited to the subject under `name`, or 0.
+fn figure(figures: &serde_json::Value, name: &str) -> i64 {
+    figures
+        .as_array()
+        .expect("figures")
+        .iter()
+        .find(|f| f["name"] == name)
+        .map_or(0, |f| f["value"].as_i64().expect("a count"))
+}
+
+#[actix_web::test]
+async fn ky_anhs_2023_review_figures_read_back_through_the_statistics() {
+    let app = spawn_app_with_demo().await;
+    let clusters = app.collect("/api/v1/clusters?q=ky%20anh").await;
+    assert_eq!(clusters.len(), 1);
+    let id = clusters[0]["id"].as_str().expect("id");
+    let stats = app.get(&format!("/api/v1/clusters/{id}/statistics?period=2023")).await;
+    assert_eq!(stats.status, 200, "{stats:?}");
+    let campaigns = &stats.body["activities"]["by_kind"][0];
+    assert_eq!(campaigns["kind"], "crackdown_campaign");
+    assert_eq!(campaigns["count"], 7);
+    assert_eq!(figure(&campaigns["figures"], "cases_handled"), 155);
+    assert_eq!(figure(&campaigns["figures"], "persons_handled"), 225);
+    // Nothing is invented for 2022, so the year-on-year change is not computed from records.
+    let compared = app
+        .get(&format!("/api/v1/clusters/{id}/statistics?period=2023&compare=previous_year"))
+        .await;
+    assert_eq!(compared.body["comparison"]["figures"]["activities"]["total"], 0);
+    assert_eq!(compared.body["comparison"]["figures"]["incidents"]["total"], 0);
+}
+
+#[actix_web::test]
+async fn ung_hoas_joint_work_carries_the_figures_of_its_source() {
+    let app = spawn_app_with_demo().await;
+    let units = app.collect("/api/v1/units?q=cong%20an%20huyen%20ung%20hoa").await;
+    let police = units[0]["id"].as_str().expect("id");
+    let work = app.collect(&format!("/api/v1/activities?unit_id={police}")).await;
+    assert_eq!(work.len(), 7);
+    let stats = app.get(&format!("/api/v1/units/{police}/statistics?period=2024")).await;
+    let figures = &stats.body["activities"]["figures"];
+    assert_eq!(figure(figures, "cases_detected"), 7);
+    assert_eq!(figure(figures, "persons_handled"), 16);
+    assert_eq!(figure(figures, "sessions_held"), 49);
+    assert_eq!(figure(figures, "attendees"), 0, "the training is credited to the military command");
+    let military = &app.collect("/api/v1/units?q=ban%20chqs%20huyen%20ung%20hoa").await[0];
+    let path = format!("/api/v1/units/{}/statistics?period=2024", military["id"].as_str().expect("id"));
+    let figures = app.get(&path).await.body["activities"]["figures"].clone();
+    assert_eq!((figure(&figures, "attendees"), figure(&figures, "communes_covered")), (400, 12));
+    let drill = app.collect("/api/v1/activities?q=hoa%20nam").await;
+    assert_eq!(drill[0]["personnel_total"], 50);
 }
