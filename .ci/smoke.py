@@ -2,7 +2,8 @@
 coordinator of Gia Lâm logs in with the password printed at start, finds the 8-unit cluster by
 searching "gia lam" and reads its 8 member units each with its parent unit; the demo officer of
 Văn Lâm reports an incident there, the coordinator moves it to verifying (and is refused an illegal
-move), sends a bulletin about it, and Văn Lâm acknowledges it once; the read-only demo client
+move), sends a bulletin about it, and Văn Lâm acknowledges it once; the
+coordinator reads the cluster's statistics for the quarter; the read-only demo client
 obtains a token; Swagger UI and the security schemes are served."""
 
 import base64
@@ -87,6 +88,11 @@ status, acked = post(acknowledgements, officer, {"note": "Đã nhận"})
 assert status == 200 and acked["acknowledged_count"] == 1, (status, acked)
 status, again = post(acknowledgements, officer, {})
 assert status == 409, (status, again)
+status, body = call(f"/api/v1/clusters/{cluster}/statistics?period=2025-Q4&compare=previous_period", coordinator)
+stats = json.loads(body)
+assert status == 200 and stats["comparison"]["period"]["label"] == "2025-Q3", (status, body)
+assert any(c["category"]["code"] == "drugs" for c in stats["incidents"]["by_category"]), body
+assert stats["timeliness"]["reports"] == stats["incidents"]["total"] >= 1, body
 
 basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
 client = token({"grant_type": "client_credentials"}, {"Authorization": "Basic " + basic})
