@@ -56,6 +56,11 @@ pub fn today() -> NaiveDate {
     Utc::now().with_timezone(&VIETNAM).date_naive()
 }
 
+/// The day an instant falls on in Vietnam (UTC+07:00).
+pub fn vietnam_date(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&VIETNAM).date_naive()
+}
+
 /// Midnight at the start of `day` in Vietnam (UTC+07:00), as a UTC instant.
 pub fn start_of_day(day: NaiveDate) -> DateTime<Utc> {
     day.and_time(chrono::NaiveTime::MIN)

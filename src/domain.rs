@@ -287,6 +287,43 @@ domain_enum! {
     ComparisonBasis { PreviousPeriod, PreviousYear }
 }
 
+domain_enum! {
+    /// How often a cluster holds its briefings (giao ban).
+    BriefingCadence { Monthly, Quarterly }
+}
+
+impl BriefingCadence {
+    /// The months between two briefings.
+    pub fn months(self) -> u32 {
+        match self {
+            BriefingCadence::Monthly => 1,
+            BriefingCadence::Quarterly => 3,
+        }
+    }
+}
+
+domain_enum! {
+    /// The kind of a meeting: a periodic `briefing` (giao ban), an `interim_review` (sơ kết), an
+    /// `annual_review` (tổng kết), or the `signing_ceremony` of a regulation.
+    MeetingKind { Briefing, InterimReview, AnnualReview, SigningCeremony }
+}
+
+domain_enum! {
+    /// Where an action item is: `open` until it is `done`, or `dropped` when it is no longer
+    /// pursued.
+    ActionItemStatus { Open, Done, Dropped }
+}
+
+impl Lifecycle for ActionItemStatus {
+    fn next(self) -> &'static [ActionItemStatus] {
+        use ActionItemStatus::*;
+        match self {
+            Open => &[Done, Dropped],
+            Done | Dropped => &[],
+        }
+    }
+}
+
 impl AreaLevel {
     /// The levels an area of this level may sit directly under. Communes sit under a district, or
     /// directly under a province in the two-tier system in force since 2025.

@@ -15,6 +15,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub description: Option<String>,
     pub reporting_sla_hours: Option<i32>,
+    pub briefing_cadence: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub search_text: String,
     pub sort_key: String,

@@ -1,5 +1,6 @@
 //! Database entities: one module per table, plain data with no behaviour.
 
+pub mod action_items;
 pub mod activities;
 pub mod activity_areas;
 pub mod activity_figures;
@@ -19,6 +20,9 @@ pub mod incident_categories;
 pub mod incident_events;
 pub mod incidents;
 pub mod legal_documents;
+pub mod meeting_attendees;
+pub mod meeting_figures;
+pub mod meetings;
 pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod regulation_legal_bases;

@@ -9,6 +9,7 @@ mod m20261123_000004_incidents;
 mod m20261123_000005_bulletins;
 mod m20261123_000006_community_models;
 mod m20261123_000007_activities;
+mod m20261123_000008_meetings;
 
 /// Runs every migration in order.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_bulletins::Migration),
             Box::new(m20261123_000006_community_models::Migration),
             Box::new(m20261123_000007_activities::Migration),
+            Box::new(m20261123_000008_meetings::Migration),
         ]
     }
 }

@@ -114,6 +114,16 @@ pub const PERMISSIONS: &[Permission] = &[
     scoped("create_activity", Scope::RecordsWrite, RECORDERS),
     scoped("update_activity", Scope::RecordsWrite, RECORDERS),
     scoped("delete_activity", Scope::RecordsWrite, RECORDERS),
+    // Meetings are the coordinators' to record; the owner of an action item reports on it.
+    scoped("list_meetings", Scope::ClustersRead, CLUSTER_READERS),
+    scoped("get_meeting", Scope::ClustersRead, CLUSTER_READERS),
+    scoped("create_meeting", Scope::ClustersWrite, CLUSTER_MANAGERS),
+    scoped("update_meeting", Scope::ClustersWrite, CLUSTER_MANAGERS),
+    scoped("delete_meeting", Scope::ClustersWrite, CLUSTER_MANAGERS),
+    scoped("create_action_item", Scope::ClustersWrite, CLUSTER_MANAGERS),
+    scoped("list_action_items", Scope::ClustersRead, CLUSTER_READERS),
+    scoped("get_action_item", Scope::ClustersRead, CLUSTER_READERS),
+    scoped("update_action_item", Scope::RecordsWrite, RECORDERS),
     scoped("get_cluster_statistics", Scope::ClustersRead, CLUSTER_READERS),
     scoped("get_unit_statistics", Scope::ClustersRead, CLUSTER_READERS),
     // Community models are public knowledge: everyone reads; the sponsoring unit records them.

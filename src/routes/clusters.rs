@@ -12,7 +12,7 @@ use super::memberships::CreateMemberRequest;
 use crate::audit::AuditContext;
 use crate::conditional::{self, Precondition};
 use crate::context::RequestContext;
-use crate::domain::{Classification, ClusterKind, ClusterStatus, Date, Stored};
+use crate::domain::{BriefingCadence, Classification, ClusterKind, ClusterStatus, Date, Stored};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, ListQuery, StrictQuery};
 use crate::pagination::{Page, PageParams};
@@ -86,6 +86,9 @@ pub struct CreateClusterRequest {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 720)]
     pub reporting_sla_hours: Option<i32>,
+    /// How often the cluster holds briefings; the cluster then shows when the next is due.
+    #[serde(default)]
+    pub briefing_cadence: Option<BriefingCadence>,
     /// The first memberships, created with the cluster.
     #[serde(default)]
     pub members: Vec<CreateMemberRequest>,
@@ -118,6 +121,9 @@ pub struct UpdateClusterRequest {
     #[serde(default)]
     #[schema(value_type = Option<i32>, minimum = 1, maximum = 720)]
     pub reporting_sla_hours: Patch<i32>,
+    #[serde(default)]
+    #[schema(value_type = Option<BriefingCadence>)]
+    pub briefing_cadence: Patch<BriefingCadence>,
 }
 
 /// List clusters

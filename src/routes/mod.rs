@@ -13,6 +13,7 @@ pub mod health;
 pub mod incident_categories;
 pub mod incidents;
 pub mod legal_documents;
+pub mod meetings;
 pub mod memberships;
 pub mod regulations;
 pub mod statistics;
@@ -39,6 +40,7 @@ pub fn api(cfg: &mut ServiceConfig) {
         .configure(bulletins::configure)
         .configure(community_models::configure)
         .configure(activities::configure)
+        .configure(meetings::configure)
         .configure(statistics::configure)
         .configure(users::configure)
         .configure(clients::configure)

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::{
-    activities, app_meta, areas, bulletins, clients, clusters, community_models, incident_categories, incidents, legal_documents,
+    activities, app_meta, areas, bulletins, clients, clusters, community_models, incident_categories, incidents, legal_documents, meetings,
     regulations, units, users,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set, SqlErr, TransactionTrait};
@@ -20,7 +20,7 @@ use crate::conditional::Precondition;
 use crate::db;
 use crate::domain::{
     ActivityKind, ActivityStatus, AreaLevel, Classification, ClusterKind, ClusterStatus, CommunityModelKind, CommunityModelStatus,
-    FigureName, Force, IncidentStatus, LegalDocumentKind, RegulationStatus, Role, Scope, Severity, Stored, UnitLevel,
+    FigureName, Force, IncidentStatus, LegalDocumentKind, MeetingKind, RegulationStatus, Role, Scope, Severity, Stored, UnitLevel,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::routes::clusters::CreateClusterRequest;
@@ -35,11 +35,13 @@ use crate::services::common::{self, live};
 use crate::services::community_models::CommunityModelDraft;
 use crate::services::incidents::{self as incident_service, IncidentDraft};
 use crate::services::legal_documents::LegalDocumentDraft;
+use crate::services::meetings::MeetingDraft;
 use crate::services::regulations::RegulationDraft;
 use crate::services::units::UnitDraft;
 use crate::services::users::UserDraft;
 use crate::views::activities::{Figure, ParticipantInput};
 use crate::views::incidents::IncidentCounts;
+use crate::views::meetings::ReportedFigure;
 
 const DEMO: &str = include_str!("demo.json");
 /// The `app_meta` key recording that demo data was loaded.
@@ -118,6 +120,25 @@ struct DemoCluster {
     bulletins: Vec<DemoBulletin>,
     #[serde(default)]
     activities: Vec<DemoActivity>,
+    #[serde(default)]
+    meetings: Vec<DemoMeeting>,
+}
+
+/// A meeting with the figures it reported, as stated.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoMeeting {
+    kind: MeetingKind,
+    title: String,
+    host: String,
+    #[serde(default)]
+    attending: Vec<String>,
+    held_at: DateTime<Utc>,
+    period_from: Option<NaiveDate>,
+    period_to: Option<NaiveDate>,
+    summary: String,
+    #[serde(default)]
+    reported_figures: Vec<ReportedFigure>,
 }
 
 /// A joint activity with the figures its source gives.
@@ -389,6 +410,7 @@ async fn load<C: ConnectionTrait + TransactionTrait>(db: &C, demo: Demo) -> ApiR
             established_on: None,
             description: Some(c.description),
             reporting_sla_hours: None,
+            briefing_cadence: None,
             members,
         };
         let cluster = common::create::<clusters::Entity, _>(db, &AuditContext::system(), ClusterDraft::from(request)).await?;
@@ -437,6 +459,23 @@ async fn load<C: ConnectionTrait + TransactionTrait>(db: &C, demo: Demo) -> ApiR
         }
         for a in c.activities {
             activity(db, &keys, &cluster, a).await?;
+        }
+        for m in c.meetings {
+            let draft = MeetingDraft {
+                cluster_id: cluster.id,
+                kind: m.kind,
+                title: m.title,
+                held_at: m.held_at,
+                host_unit_id: keys.get(&m.host)?,
+                attending_unit_ids: m.attending.iter().map(|k| keys.get(k)).collect::<ApiResult<_>>()?,
+                period_from: m.period_from,
+                period_to: m.period_to,
+                location: None,
+                summary: Some(m.summary),
+                classification: Classification::from_stored(&cluster.classification)?,
+                reported_figures: m.reported_figures,
+            };
+            common::create::<meetings::Entity, _>(db, &AuditContext::system(), draft).await?;
         }
     }
     for m in demo.community_models {
@@ -584,6 +623,12 @@ mod tests {
                     .chain(a.participants.iter().map(|p| &p.unit))
                     .chain(a.areas.iter())
             }))
+            .chain(
+                demo.clusters
+                    .iter()
+                    .flat_map(|c| c.meetings.iter())
+                    .flat_map(|m| std::iter::once(&m.host).chain(m.attending.iter())),
+            )
             .chain(demo.clusters.iter().flat_map(|c| c.bulletins.iter()).flat_map(|b| {
                 std::iter::once(&b.sender)
                     .chain(b.recipients.iter().flatten())

@@ -2,9 +2,9 @@
 //! member units, and the member list of a given day.
 
 use chrono::NaiveDate;
-use entity::{client_clusters, cluster_members, clusters, regulations, units};
+use entity::{client_clusters, cluster_members, clusters, meetings, regulations, units};
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
 use super::access;
@@ -12,14 +12,14 @@ use super::common::{self, Record, Resource, live};
 use super::memberships::{self, MemberDraft};
 use crate::auth::{Principal, PrincipalKind};
 use crate::db;
-use crate::domain::{Classification, ClusterKind, ClusterStatus, Lifecycle, MemberRole, Stored};
+use crate::domain::{BriefingCadence, Classification, ClusterKind, ClusterStatus, Lifecycle, MeetingKind, MemberRole, Stored};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::pagination::{PageRequest, fetch_page};
 use crate::routes::clusters::{ClusterListParams, CreateClusterRequest, UpdateClusterRequest};
 use crate::search;
 use crate::text;
 use crate::validation::Validator;
-use crate::views::clusters::{Cluster, ClusterSummary};
+use crate::views::clusters::{BriefingSchedule, Cluster, ClusterSummary};
 
 /// Most memberships a cluster may be created with; more are added one by one.
 const MAX_MEMBERS: usize = 100;
@@ -34,6 +34,7 @@ pub struct ClusterDraft {
     pub established_on: Option<NaiveDate>,
     pub description: Option<String>,
     pub reporting_sla_hours: Option<i32>,
+    pub briefing_cadence: Option<BriefingCadence>,
     pub members: Vec<MemberDraft>,
     /// The agency client that creates the cluster, and is granted it; only when it is created.
     pub grant_to_client: Option<Uuid>,
@@ -49,6 +50,7 @@ impl From<CreateClusterRequest> for ClusterDraft {
             established_on: r.established_on.map(Into::into),
             description: r.description,
             reporting_sla_hours: r.reporting_sla_hours,
+            briefing_cadence: r.briefing_cadence,
             // The cluster id is not known until it is stored.
             members: r.members.into_iter().map(|m| MemberDraft::new(Uuid::nil(), m)).collect(),
             grant_to_client: None,
@@ -65,6 +67,7 @@ impl UpdateClusterRequest {
         self.established_on.map(Into::into).apply_to(&mut d.established_on);
         self.description.apply_to(&mut d.description);
         self.reporting_sla_hours.apply_to(&mut d.reporting_sla_hours);
+        self.briefing_cadence.apply_to(&mut d.briefing_cadence);
     }
 }
 
@@ -84,6 +87,7 @@ impl Resource for clusters::Entity {
             established_on: m.established_on,
             description: m.description.clone(),
             reporting_sla_hours: m.reporting_sla_hours,
+            briefing_cadence: m.briefing_cadence.as_deref().map(BriefingCadence::from_stored).transpose()?,
             members: Vec::new(),
             grant_to_client: None,
         })
@@ -141,6 +145,7 @@ impl Resource for clusters::Entity {
             established_on: Set(d.established_on),
             description: Set(d.description.clone()),
             reporting_sla_hours: Set(d.reporting_sla_hours),
+            briefing_cadence: Set(d.briefing_cadence.map(|c| c.stored())),
             search_text: Set(search::search_text(searchable)),
             sort_key: Set(search::sort_key(&d.name)),
             ..Default::default()
@@ -206,11 +211,43 @@ pub async fn view<C: ConnectionTrait>(db: &C, model: clusters::Model, as_of: Opt
     }
     let mut members = memberships::views(db, select.all(db).await?).await?;
     members.sort_by_cached_key(|m| (role_rank(m.role), search::fold(&m.unit.name), m.joined_on, m.stamp.id));
+    let briefing = briefing_schedule(db, &model).await?;
     Ok(Cluster {
         cluster: ClusterSummary::from_model(model)?,
         as_of,
         members,
+        briefing,
     })
+}
+
+/// When the cluster's next briefing is due: one cadence after the last one held (before the
+/// first, after the cluster was established or recorded).
+async fn briefing_schedule<C: ConnectionTrait>(db: &C, cluster: &clusters::Model) -> ApiResult<Option<BriefingSchedule>> {
+    let Some(cadence) = cluster.briefing_cadence.as_deref().map(BriefingCadence::from_stored).transpose()? else {
+        return Ok(None);
+    };
+    let last_held_at: Option<chrono::DateTime<chrono::Utc>> = live::<meetings::Entity>()
+        .select_only()
+        .column(meetings::Column::HeldAt)
+        .filter(meetings::Column::ClusterId.eq(cluster.id))
+        .filter(meetings::Column::Kind.eq(MeetingKind::Briefing.stored()))
+        .filter(meetings::Column::HeldAt.lte(db::now()))
+        .order_by_desc(meetings::Column::HeldAt)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let since = match last_held_at {
+        Some(at) => db::vietnam_date(at),
+        None => cluster.established_on.unwrap_or_else(|| db::vietnam_date(cluster.created_at)),
+    };
+    let next_due_on = since + chrono::Months::new(cadence.months());
+    Ok(Some(BriefingSchedule {
+        cadence,
+        last_held_at,
+        next_due_on,
+        overdue: next_due_on < db::today(),
+    }))
 }
 
 /// Checks what only the creator can get wrong: a classification above its clearance, and (for a

@@ -68,6 +68,8 @@ record!(incidents, "incident", "vụ việc");
 record!(bulletins, "bulletin", "thông báo");
 record!(community_models, "community model", "mô hình quần chúng");
 record!(activities, "activity", "hoạt động phối hợp");
+record!(meetings, "meeting", "cuộc họp");
+record!(action_items, "action item", "nhiệm vụ");
 
 /// A resource written through the API: how its writable state (the draft) is read from a stored
 /// record, checked, and written back. The create, update and delete flows below are shared by

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::units::UnitSummary;
 use super::{Stamp, stamp_of, versioned};
-use crate::domain::{Classification, ClusterKind, ClusterStatus, MemberRole, Stored};
+use crate::domain::{BriefingCadence, Classification, ClusterKind, ClusterStatus, MemberRole, Stored};
 use crate::error::ApiResult;
 
 /// A coordination relationship of two or more units, as listed.
@@ -29,6 +29,8 @@ pub struct ClusterSummary {
     /// cluster has not set one.
     #[schema(example = 24)]
     pub reporting_sla_hours: Option<i32>,
+    /// How often the cluster holds briefings, if it set a cadence.
+    pub briefing_cadence: Option<BriefingCadence>,
 }
 
 /// A coordination relationship of two or more units, with its members.
@@ -41,6 +43,21 @@ pub struct Cluster {
     pub as_of: Option<NaiveDate>,
     /// The memberships: the lead first, then members and observers, each by unit name.
     pub members: Vec<Member>,
+    /// When briefings are due, for a cluster with a `briefing_cadence`; `null` otherwise.
+    pub briefing: Option<BriefingSchedule>,
+}
+
+/// Where a cluster stands with its briefings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BriefingSchedule {
+    pub cadence: BriefingCadence,
+    /// When the last briefing was held; `null` before the first.
+    pub last_held_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// One cadence after the last briefing (or after the cluster was established or recorded,
+    /// before the first), in Vietnam's calendar.
+    pub next_due_on: NaiveDate,
+    /// Whether `next_due_on` has passed without a briefing.
+    pub overdue: bool,
 }
 
 /// A unit's membership of a cluster over a period (half-open: `left_on` is the first day it was
@@ -79,6 +96,7 @@ impl ClusterSummary {
             established_on: m.established_on,
             description: m.description,
             reporting_sla_hours: m.reporting_sla_hours,
+            briefing_cadence: m.briefing_cadence.as_deref().map(BriefingCadence::from_stored).transpose()?,
         })
     }
 }

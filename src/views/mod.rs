@@ -9,6 +9,7 @@ pub mod community_models;
 pub mod incident_categories;
 pub mod incidents;
 pub mod legal_documents;
+pub mod meetings;
 pub mod principals;
 pub mod regulations;
 pub mod statistics;

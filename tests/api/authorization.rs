@@ -32,6 +32,8 @@ struct Records {
     incident: String,
     bulletin: String,
     activity: String,
+    meeting: String,
+    action_item: String,
 }
 
 struct World {
@@ -109,6 +111,19 @@ async fn records(app: &TestApp, name: &str, units: &[&str], classification: &str
                    "starts_at": "2025-03-01T19:00:00+07:00"}),
         )
         .await;
+    let meeting = app
+        .create(
+            "/api/v1/meetings",
+            json!({"cluster_id": cluster, "kind": "briefing", "title": format!("Giao ban {name}"), "host_unit_id": units[0],
+                   "held_at": "2025-03-01T08:00:00+07:00"}),
+        )
+        .await;
+    let action_item = app
+        .create(
+            &format!("/api/v1/meetings/{meeting}/action-items"),
+            json!({"title": "Tuần tra chung", "owner_unit_id": units[0], "due_on": "2025-04-01"}),
+        )
+        .await;
     Records {
         cluster,
         member,
@@ -116,6 +131,8 @@ async fn records(app: &TestApp, name: &str, units: &[&str], classification: &str
         incident,
         bulletin,
         activity,
+        meeting,
+        action_item,
     }
 }
 
@@ -229,6 +246,12 @@ fn cluster_scoped(operation: &str) -> bool {
             | "acknowledge_bulletin"
             | "get_activity"
             | "get_cluster_statistics"
+            | "get_meeting"
+            | "update_meeting"
+            | "delete_meeting"
+            | "create_action_item"
+            | "get_action_item"
+            | "update_action_item"
             | "update_activity"
             | "delete_activity"
     )
@@ -371,6 +394,30 @@ fn request(w: &World, operation: &str, r: &Records) -> (Method, String, Option<V
         ),
         "update_activity" => (Method::PATCH, format!("/api/v1/activities/{}", r.activity), Some(json!({})), 412),
         "delete_activity" => (Method::DELETE, format!("/api/v1/activities/{}", r.activity), None, 412),
+        "list_meetings" => (Method::GET, "/api/v1/meetings".into(), None, 200),
+        "get_meeting" => (Method::GET, format!("/api/v1/meetings/{}", r.meeting), None, 200),
+        "create_meeting" => (
+            Method::POST,
+            "/api/v1/meetings".into(),
+            Some(json!({"cluster_id": c, "kind": "briefing", "title": "", "held_at": "2025-03-01T08:00:00Z"})),
+            422,
+        ),
+        "update_meeting" => (Method::PATCH, format!("/api/v1/meetings/{}", r.meeting), Some(json!({})), 412),
+        "delete_meeting" => (Method::DELETE, format!("/api/v1/meetings/{}", r.meeting), None, 412),
+        "create_action_item" => (
+            Method::POST,
+            format!("/api/v1/meetings/{}/action-items", r.meeting),
+            Some(json!({"title": "", "owner_unit_id": w.unit})),
+            422,
+        ),
+        "list_action_items" => (Method::GET, "/api/v1/action-items".into(), None, 200),
+        "get_action_item" => (Method::GET, format!("/api/v1/action-items/{}", r.action_item), None, 200),
+        "update_action_item" => (
+            Method::PATCH,
+            format!("/api/v1/action-items/{}", r.action_item),
+            Some(json!({})),
+            412,
+        ),
         "get_cluster_statistics" => (Method::GET, format!("/api/v1/clusters/{c}/statistics?period=2025"), None, 200),
         "get_unit_statistics" => (Method::GET, format!("/api/v1/units/{}/statistics?period=2025", w.unit), None, 200),
         "list_community_models" => (Method::GET, "/api/v1/community-models".into(), None, 200),
@@ -530,7 +577,7 @@ async fn every_operation_as_every_role_inside_outside_and_above_clearance() {
             "regulations {} sees",
             caller.name
         );
-        for list in ["incidents", "bulletins", "activities"] {
+        for list in ["incidents", "bulletins", "activities", "meetings", "action-items"] {
             let answer = app
                 .send(app.request_as(&caller.token, Method::GET, &format!("/api/v1/{list}")))
                 .await;

@@ -275,6 +275,16 @@ async fn ky_anhs_2023_review_figures_read_back_through_the_statistics() {
     assert_eq!(campaigns["count"], 7);
     assert_eq!(figure(&campaigns["figures"], "cases_handled"), 155);
     assert_eq!(figure(&campaigns["figures"], "persons_handled"), 225);
+    // The −26.82% year-on-year change is what the review reported; it is kept on the meeting.
+    let reviews = app.collect(&format!("/api/v1/meetings?cluster_id={id}&kind=annual_review")).await;
+    assert_eq!(reviews.len(), 1);
+    let change = reviews[0]["reported_figures"]
+        .as_array()
+        .expect("figures")
+        .iter()
+        .find(|f| f["unit"] == "%")
+        .expect("the reported change");
+    assert_eq!(change["value"], -26.82);
     // Nothing is invented for 2022, so the year-on-year change is not computed from records.
     let compared = app
         .get(&format!("/api/v1/clusters/{id}/statistics?period=2023&compare=previous_year"))

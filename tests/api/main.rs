@@ -15,6 +15,7 @@ mod demo;
 mod incident_categories;
 mod incidents;
 mod legal_documents;
+mod meetings;
 mod openapi;
 mod regulations;
 mod statistics;
