@@ -49,6 +49,17 @@ impl<T> Patch<T> {
     }
 }
 
+impl<T> Patch<Vec<T>> {
+    /// Applies the member to a list: a value replaces it whole, `null` empties it.
+    pub fn apply_to_list(self, target: &mut Vec<T>) {
+        match self {
+            Patch::Absent => {}
+            Patch::Null => target.clear(),
+            Patch::Value(list) => *target = list,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

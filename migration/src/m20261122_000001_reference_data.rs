@@ -35,6 +35,14 @@ pub(crate) fn bookkeeping(backend: DbBackend, t: &mut TableCreateStatement) -> &
         .col(timestamp_with_time_zone_null(Common::DeletedAt))
 }
 
+/// A foreign key from `table.from` to the `id` of table `to`.
+pub(crate) fn references(table: impl IntoIden + 'static, from: impl IntoIden + 'static, to: &'static str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(table, from)
+        .to(Alias::new(to), Alias::new("id"))
+        .to_owned()
+}
+
 pub(crate) fn index(name: &str, table: impl IntoIden, cols: &[&'static str]) -> IndexCreateStatement {
     let mut idx = Index::create();
     idx.name(name).table(table).if_not_exists();

@@ -2,17 +2,10 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::m20261122_000001_reference_data::{bookkeeping, index, resource};
+use crate::m20261122_000001_reference_data::{bookkeeping, index, references, resource};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn references(from: impl IntoIden + 'static, table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(Incidents::Table, from)
-        .to(Alias::new(table), Alias::new("id"))
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -37,10 +30,10 @@ impl MigrationTrait for Migration {
             .col(integer_null(Incidents::Deaths))
             .col(integer_null(Incidents::Detained))
             .col(timestamp_with_time_zone(Incidents::StatusChangedAt))
-            .foreign_key(&mut references(Incidents::ClusterId, "clusters"))
-            .foreign_key(&mut references(Incidents::CategoryId, "incident_categories"))
-            .foreign_key(&mut references(Incidents::ReportingUnitId, "units"))
-            .foreign_key(&mut references(Incidents::AreaId, "areas"));
+            .foreign_key(&mut references(Incidents::Table, Incidents::ClusterId, "clusters"))
+            .foreign_key(&mut references(Incidents::Table, Incidents::CategoryId, "incident_categories"))
+            .foreign_key(&mut references(Incidents::Table, Incidents::ReportingUnitId, "units"))
+            .foreign_key(&mut references(Incidents::Table, Incidents::AreaId, "areas"));
         m.create_table(bookkeeping(backend, &mut incidents).to_owned()).await?;
         // `sort_key` holds `occurred_at` as fixed-width text: newest first is the usual order.
         m.create_index(index(

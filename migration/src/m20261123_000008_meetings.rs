@@ -3,17 +3,10 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::m20261122_000001_reference_data::{bookkeeping, index, resource};
+use crate::m20261122_000001_reference_data::{bookkeeping, index, references, resource};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn references(table: impl IntoIden + 'static, from: impl IntoIden + 'static, to: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, from)
-        .to(Alias::new(to), Alias::new("id"))
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

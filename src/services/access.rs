@@ -169,6 +169,11 @@ pub fn read_is_audited(classification: &str) -> bool {
     Classification::from_stored(classification).is_ok_and(|c| c >= Classification::Confidential)
 }
 
+/// Records of clusters the caller may see, classified within its clearance.
+pub fn visible_cluster_records(cluster: impl ColumnTrait, classification: impl ColumnTrait, p: &Principal) -> Condition {
+    in_visible_clusters(cluster, p).add(classification.is_in(p.visible_classifications()))
+}
+
 /// Clusters the caller may see, as a filter on a column holding cluster ids.
 pub fn in_visible_clusters(column: impl ColumnTrait, p: &Principal) -> Condition {
     Condition::all().add(column.in_subquery(visible_clusters(p)))

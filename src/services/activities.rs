@@ -17,7 +17,6 @@ use crate::db;
 use crate::domain::{ActivityKind, ActivityStatus, Classification, FigureName, Lifecycle, Stored};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::pagination::{PageRequest, fetch_page};
-use crate::patch::Patch;
 use crate::routes::activities::{ActivityListParams, CreateActivityRequest, UpdateActivityRequest};
 use crate::search;
 use crate::text;
@@ -76,15 +75,6 @@ impl ActivityDraft {
     }
 }
 
-/// A merge-patch member holding a list: the list is replaced whole; `null` empties it.
-fn replace_list<T>(patch: Patch<Vec<T>>, target: &mut Vec<T>) {
-    match patch {
-        Patch::Absent => {}
-        Patch::Null => target.clear(),
-        Patch::Value(list) => *target = list,
-    }
-}
-
 impl UpdateActivityRequest {
     pub fn apply(self, d: &mut ActivityDraft, errors: &mut Vec<FieldError>) {
         self.kind.apply_required("kind", &mut d.kind, errors);
@@ -95,9 +85,9 @@ impl UpdateActivityRequest {
         self.location.apply_to(&mut d.location);
         self.summary.apply_to(&mut d.summary);
         self.classification.apply_required("classification", &mut d.classification, errors);
-        replace_list(self.participants, &mut d.participants);
-        replace_list(self.area_ids, &mut d.area_ids);
-        replace_list(self.figures, &mut d.figures);
+        self.participants.apply_to_list(&mut d.participants);
+        self.area_ids.apply_to_list(&mut d.area_ids);
+        self.figures.apply_to_list(&mut d.figures);
     }
 }
 
@@ -399,7 +389,7 @@ async fn children<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> ApiResult<HashMap
 
 /// Activities the caller may see: in its clusters, within its clearance.
 pub fn visible(p: &Principal) -> Condition {
-    access::in_visible_clusters(activities::Column::ClusterId, p).add(activities::Column::Classification.is_in(p.visible_classifications()))
+    access::visible_cluster_records(activities::Column::ClusterId, activities::Column::Classification, p)
 }
 
 /// An activity the caller may see, or 404.

@@ -207,8 +207,7 @@ impl Resource for bulletins::Entity {
 /// Bulletins the caller may see: in its clusters and within its clearance; a user other than
 /// an administrator sees those its unit sent or received.
 pub fn visible(p: &Principal) -> Condition {
-    let mut condition = access::in_visible_clusters(bulletins::Column::ClusterId, p)
-        .add(bulletins::Column::Classification.is_in(p.visible_classifications()));
+    let mut condition = access::visible_cluster_records(bulletins::Column::ClusterId, bulletins::Column::Classification, p);
     if p.kind == PrincipalKind::User && !p.is_admin() {
         condition = condition.add(
             Condition::any()

@@ -302,7 +302,7 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
 
 /// Incidents the caller may see: in its clusters, within its clearance.
 pub fn visible(p: &Principal) -> Condition {
-    access::in_visible_clusters(incidents::Column::ClusterId, p).add(incidents::Column::Classification.is_in(p.visible_classifications()))
+    access::visible_cluster_records(incidents::Column::ClusterId, incidents::Column::Classification, p)
 }
 
 /// An incident the caller may see, or 404; one query decides, so an incident that does not

@@ -17,7 +17,6 @@ use crate::db;
 use crate::domain::{ActionItemStatus, Classification, Lifecycle, MeetingKind, Stored};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::pagination::{PageRequest, fetch_page};
-use crate::patch::Patch;
 use crate::routes::meetings::{
     ActionItemListParams, CreateActionItemRequest, CreateMeetingRequest, MeetingListParams, UpdateActionItemRequest, UpdateMeetingRequest,
 };
@@ -70,27 +69,18 @@ impl MeetingDraft {
     }
 }
 
-/// A merge-patch member holding a list: the list is replaced whole; `null` empties it.
-fn replace_list<T>(patch: Patch<Vec<T>>, target: &mut Vec<T>) {
-    match patch {
-        Patch::Absent => {}
-        Patch::Null => target.clear(),
-        Patch::Value(list) => *target = list,
-    }
-}
-
 impl UpdateMeetingRequest {
     pub fn apply(self, d: &mut MeetingDraft, errors: &mut Vec<FieldError>) {
         self.kind.apply_required("kind", &mut d.kind, errors);
         self.title.apply_required("title", &mut d.title, errors);
         self.held_at.map(Into::into).apply_required("held_at", &mut d.held_at, errors);
-        replace_list(self.attending_unit_ids, &mut d.attending_unit_ids);
+        self.attending_unit_ids.apply_to_list(&mut d.attending_unit_ids);
         self.period_from.map(Into::into).apply_to(&mut d.period_from);
         self.period_to.map(Into::into).apply_to(&mut d.period_to);
         self.location.apply_to(&mut d.location);
         self.summary.apply_to(&mut d.summary);
         self.classification.apply_required("classification", &mut d.classification, errors);
-        replace_list(self.reported_figures, &mut d.reported_figures);
+        self.reported_figures.apply_to_list(&mut d.reported_figures);
     }
 }
 
@@ -282,7 +272,7 @@ async fn children<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> ApiResult<Childre
 
 /// Meetings the caller may see: in its clusters, within its clearance.
 pub fn visible(p: &Principal) -> Condition {
-    access::in_visible_clusters(meetings::Column::ClusterId, p).add(meetings::Column::Classification.is_in(p.visible_classifications()))
+    access::visible_cluster_records(meetings::Column::ClusterId, meetings::Column::Classification, p)
 }
 
 /// A meeting the caller may see, or 404.

@@ -15,7 +15,6 @@ use crate::db;
 use crate::domain::{LegalDocumentKind, Lifecycle, RegulationStatus, Stored};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::pagination::{PageRequest, fetch_page};
-use crate::patch::Patch;
 use crate::routes::regulations::{CreateRegulationRequest, LegalBasisInput, RegulationListParams, SignatoryInput, UpdateRegulationRequest};
 use crate::search;
 use crate::text;
@@ -72,17 +71,8 @@ impl UpdateRegulationRequest {
         self.status.apply_required("status", &mut d.status, errors);
         self.supersedes_id.apply_to(&mut d.supersedes_id);
         self.notes.apply_to(&mut d.notes);
-        replace_list(self.signatories, &mut d.signatories);
-        replace_list(self.legal_bases, &mut d.legal_bases);
-    }
-}
-
-/// A merge-patch member holding a list: the list is replaced whole; `null` empties it.
-fn replace_list<T>(patch: Patch<Vec<T>>, target: &mut Vec<T>) {
-    match patch {
-        Patch::Absent => {}
-        Patch::Null => target.clear(),
-        Patch::Value(list) => *target = list,
+        self.signatories.apply_to_list(&mut d.signatories);
+        self.legal_bases.apply_to_list(&mut d.legal_bases);
     }
 }
 

@@ -576,8 +576,11 @@ async fn acknowledgement_figures<C: ConnectionTrait>(
     let mut select = bulletin_recipients::Entity::find()
         .join(JoinType::InnerJoin, to_bulletin)
         .filter(bulletins::Column::DeletedAt.is_null())
-        .filter(access::in_visible_clusters(bulletins::Column::ClusterId, p))
-        .filter(bulletins::Column::Classification.is_in(p.visible_classifications()))
+        .filter(access::visible_cluster_records(
+            bulletins::Column::ClusterId,
+            bulletins::Column::Classification,
+            p,
+        ))
         .filter(bulletins::Column::SentAt.gte(start))
         .filter(bulletins::Column::SentAt.lt(end));
     select = match scope {
