@@ -349,6 +349,7 @@ pub async fn list_action_items(
     query: ListQuery<ActionItemListParams>,
 ) -> ApiResult<HttpResponse> {
     let (items, next) = service::list_items(db.get_ref(), ctx.principal()?, &query.filter, &query.page).await?;
+    service::audit_item_reads(db.get_ref(), &ctx, &items).await?;
     Ok(query.respond(items, next))
 }
 
@@ -366,7 +367,9 @@ pub async fn get_action_item(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let model = service::find_visible_item(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
-    Ok(conditional::one(&req, &service::item_view(db.get_ref(), model).await?))
+    let item = service::item_view(db.get_ref(), model).await?;
+    service::audit_item_reads(db.get_ref(), &ctx, std::slice::from_ref(&item)).await?;
+    Ok(conditional::one(&req, &item))
 }
 
 /// Update an action item

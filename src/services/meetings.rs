@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{action_items, clusters, meeting_attendees, meeting_figures, meetings, units};
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
 use super::common::{self, Record, Resource, live};
@@ -452,6 +452,32 @@ impl Resource for action_items::Entity {
         let cluster = access::cluster_classification(db, m.cluster_id).await?;
         Ok(Some(access::stricter(&own, cluster.as_deref())))
     }
+}
+
+/// Records the reads of action items of confidential or secret meetings (by the meeting's own
+/// classification or its cluster's).
+pub async fn audit_item_reads<C>(db: &C, ctx: &crate::context::RequestContext, items: &[ActionItem]) -> ApiResult<()>
+where
+    C: ConnectionTrait + sea_orm::TransactionTrait,
+{
+    if items.is_empty() {
+        return Ok(());
+    }
+    let classes: HashMap<Uuid, String> = meetings::Entity::find()
+        .select_only()
+        .column(meetings::Column::Id)
+        .column(meetings::Column::Classification)
+        .filter(meetings::Column::Id.is_in(items.iter().map(|i| i.meeting_id)))
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let secret = Classification::Secret.stored();
+    let read = items
+        .iter()
+        .map(|i| (i.stamp.id, i.cluster_id, classes.get(&i.meeting_id).unwrap_or(&secret).as_str()));
+    access::audit_cluster_record_reads::<action_items::Entity, _>(db, ctx, read).await
 }
 
 /// Action items of meetings the caller may see.

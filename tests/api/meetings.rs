@@ -135,6 +135,32 @@ async fn a_review_keeps_its_figures_as_stated_and_its_decisions_until_done() {
     let overdue = app.get("/api/v1/action-items?overdue=true").await;
     assert_eq!(ids(&overdue.body), Vec::<&str>::new());
 
+    // Reading a confidential meeting or one of its decisions leaves an audit event.
+    let secret = app
+        .create(
+            "/api/v1/meetings",
+            json!({"cluster_id": cluster, "kind": "interim_review", "title": "Sơ kết 6 tháng", "host_unit_id": police,
+                   "held_at": "2024-07-01T08:00:00+07:00", "classification": "confidential"}),
+        )
+        .await;
+    let decision = app
+        .create(
+            &format!("/api/v1/meetings/{secret}/action-items"),
+            json!({"title": "Chuyên án chung", "owner_unit_id": police}),
+        )
+        .await;
+    assert_eq!(app.get(&format!("/api/v1/meetings/{secret}")).await.status, StatusCode::OK);
+    assert_eq!(app.get(&format!("/api/v1/action-items/{decision}")).await.status, StatusCode::OK);
+    for id in [&secret, &decision] {
+        let reads = app.get(&format!("/api/v1/audit-events?resource_id={id}&action=read")).await;
+        assert_eq!(reads.body["items"].as_array().unwrap().len(), 1, "{reads:?}");
+    }
+    assert_eq!(
+        app.get_as(&officer, &format!("/api/v1/action-items/{decision}")).await.status,
+        StatusCode::NOT_FOUND,
+        "above an internal clearance"
+    );
+
     // A meeting with decisions is not deleted; lists filter by kind, unit and words.
     let delete = app.delete(&format!("/api/v1/meetings/{meeting}")).await;
     assert_eq!(delete.status, StatusCode::CONFLICT);
