@@ -1,7 +1,7 @@
 //! `/activities`: joint work of clusters' units, with who took part and what came of it.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use entity::{activities, clusters};
+use entity::activities;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -195,9 +195,7 @@ pub async fn get_activity(
 async fn managed(db: &DatabaseConnection, ctx: &RequestContext, id: Uuid) -> ApiResult<activities::Model> {
     let principal = ctx.principal()?;
     let model = service::find_visible(db, principal, id).await?;
-    let cluster = common::find_live::<clusters::Entity, _>(db, model.cluster_id).await?;
-    access::check_manages(db, principal, &cluster).await?;
-    access::check_own_unit(principal, model.lead_unit_id)?;
+    access::check_record_writer(db, principal, model.cluster_id, Some(model.lead_unit_id)).await?;
     Ok(model)
 }
 

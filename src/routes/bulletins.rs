@@ -1,7 +1,7 @@
 //! `/bulletins`: information units exchange within their clusters, and acknowledgements.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
-use entity::{bulletins, clusters};
+use entity::bulletins;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -199,9 +199,7 @@ pub async fn delete_bulletin(
 ) -> ApiResult<HttpResponse> {
     let principal = ctx.principal()?;
     let model = service::find_visible(db.get_ref(), principal, id.into_inner()).await?;
-    let cluster = common::find_live::<clusters::Entity, _>(db.get_ref(), model.cluster_id).await?;
-    access::check_manages(db.get_ref(), principal, &cluster).await?;
-    access::check_own_unit(principal, model.sender_unit_id)?;
+    access::check_record_writer(db.get_ref(), principal, model.cluster_id, Some(model.sender_unit_id)).await?;
     common::delete::<bulletins::Entity, _>(db.get_ref(), &AuditContext::of(&ctx), model.id, &precondition).await?;
     Ok(HttpResponse::NoContent().finish())
 }

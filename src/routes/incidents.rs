@@ -1,7 +1,7 @@
 //! `/incidents`: incidents member units report to their clusters, their workflow and timeline.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use entity::{clusters, incident_events, incidents};
+use entity::{incident_events, incidents};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -216,9 +216,7 @@ pub async fn get_incident(
 async fn managed(db: &DatabaseConnection, ctx: &RequestContext, id: Uuid) -> ApiResult<incidents::Model> {
     let principal = ctx.principal()?;
     let model = service::find_visible(db, principal, id).await?;
-    let cluster = common::find_live::<clusters::Entity, _>(db, model.cluster_id).await?;
-    access::check_manages(db, principal, &cluster).await?;
-    access::check_own_unit(principal, model.reporting_unit_id)?;
+    access::check_record_writer(db, principal, model.cluster_id, Some(model.reporting_unit_id)).await?;
     Ok(model)
 }
 

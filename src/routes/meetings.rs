@@ -2,7 +2,7 @@
 //! reported, and the decisions units are to carry out.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use entity::{action_items, clusters, meetings};
+use entity::{action_items, meetings};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -239,8 +239,7 @@ pub async fn get_meeting(
 async fn managed(db: &DatabaseConnection, ctx: &RequestContext, id: Uuid) -> ApiResult<meetings::Model> {
     let principal = ctx.principal()?;
     let model = service::find_visible(db, principal, id).await?;
-    let cluster = common::find_live::<clusters::Entity, _>(db, model.cluster_id).await?;
-    access::check_manages(db, principal, &cluster).await?;
+    access::check_record_writer(db, principal, model.cluster_id, None).await?;
     Ok(model)
 }
 
@@ -392,9 +391,7 @@ pub async fn update_action_item(
 ) -> ApiResult<HttpResponse> {
     let principal = ctx.principal()?;
     let item = service::find_visible_item(db.get_ref(), principal, id.into_inner()).await?;
-    let cluster = common::find_live::<clusters::Entity, _>(db.get_ref(), item.cluster_id).await?;
-    access::check_manages(db.get_ref(), principal, &cluster).await?;
-    access::check_own_unit(principal, item.owner_unit_id)?;
+    access::check_record_writer(db.get_ref(), principal, item.cluster_id, Some(item.owner_unit_id)).await?;
     let patch = body.0;
     let model = common::update::<action_items::Entity, _, _>(db.get_ref(), &AuditContext::of(&ctx), item.id, &precondition, |d, e| {
         patch.apply(d, e)

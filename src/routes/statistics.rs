@@ -27,7 +27,7 @@ pub struct StatisticsParams {
     pub period: Option<String>,
     /// The first day counted (with `to`, instead of `period`).
     pub from: Option<Date>,
-    /// The last day counted, included; at most 3660 days after `from`.
+    /// The last day counted, included; the period covers at most 3660 days.
     pub to: Option<Date>,
     /// Adds the figures of another period and the percent change of every count.
     pub compare: Option<ComparisonBasis>,

@@ -84,6 +84,18 @@ pub fn check_own_unit(p: &Principal, unit_id: Uuid) -> ApiResult<()> {
     )))
 }
 
+/// Refuses a change to a record of a cluster unless the caller's unit is a current member (or it
+/// is an administrator or a granted client) and, for an officer, the record is its own unit's
+/// (`unit_id`; `None` when any member's coordinator may change it).
+pub async fn check_record_writer<C: ConnectionTrait>(db: &C, p: &Principal, cluster_id: Uuid, unit_id: Option<Uuid>) -> ApiResult<()> {
+    let cluster = common::find_live::<clusters::Entity, _>(db, cluster_id).await?;
+    check_manages(db, p, &cluster).await?;
+    match unit_id {
+        Some(unit) => check_own_unit(p, unit),
+        None => Ok(()),
+    }
+}
+
 /// A cluster the caller may see and manage: 404 when it may not see it, 403 when it may not
 /// manage it.
 pub async fn managed_cluster<C: ConnectionTrait>(db: &C, p: &Principal, id: Uuid) -> ApiResult<clusters::Model> {

@@ -394,12 +394,7 @@ pub fn visible(p: &Principal) -> Condition {
 
 /// An activity the caller may see, or 404.
 pub async fn find_visible<C: ConnectionTrait>(db: &C, p: &Principal, id: Uuid) -> ApiResult<activities::Model> {
-    live::<activities::Entity>()
-        .filter(activities::Column::Id.eq(id))
-        .filter(visible(p))
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found(activities::Entity::NOUN))
+    common::find_live_where::<activities::Entity, _>(db, id, visible(p)).await
 }
 
 /// Response bodies for activities, loading their children and units in four queries.

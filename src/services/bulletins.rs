@@ -234,12 +234,7 @@ fn received_by(unit_id: Uuid, pending: bool) -> sea_orm::sea_query::SelectStatem
 
 /// A bulletin the caller may see, or 404.
 pub async fn find_visible<C: ConnectionTrait>(db: &C, p: &Principal, id: Uuid) -> ApiResult<bulletins::Model> {
-    live::<bulletins::Entity>()
-        .filter(bulletins::Column::Id.eq(id))
-        .filter(visible(p))
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found(bulletins::Entity::NOUN))
+    common::find_live_where::<bulletins::Entity, _>(db, id, visible(p)).await
 }
 
 /// Response bodies, with the recipients and units of every bulletin loaded in three queries.

@@ -258,8 +258,15 @@ pub fn live_ids_query<E: Record>() -> SelectStatement {
 
 /// A live record by id, or 404.
 pub async fn find_live<E: Record, C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<E::Model> {
+    find_live_where::<E, C>(db, id, Condition::all()).await
+}
+
+/// A live record by id that also meets `condition` (what the caller may see), or 404: one query
+/// decides, so a record that does not exist and one the caller may not see answer alike.
+pub async fn find_live_where<E: Record, C: ConnectionTrait>(db: &C, id: Uuid, condition: Condition) -> ApiResult<E::Model> {
     live::<E>()
         .filter(E::id().eq(id))
+        .filter(condition)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found(E::NOUN))

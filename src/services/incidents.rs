@@ -308,12 +308,7 @@ pub fn visible(p: &Principal) -> Condition {
 /// An incident the caller may see, or 404; one query decides, so an incident that does not
 /// exist and one the caller may not see answer alike.
 pub async fn find_visible<C: ConnectionTrait>(db: &C, p: &Principal, id: Uuid) -> ApiResult<incidents::Model> {
-    live::<incidents::Entity>()
-        .filter(incidents::Column::Id.eq(id))
-        .filter(visible(p))
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found(incidents::Entity::NOUN))
+    common::find_live_where::<incidents::Entity, _>(db, id, visible(p)).await
 }
 
 /// Response bodies for incidents, loading their categories, units and clusters' SLAs in three

@@ -277,12 +277,7 @@ pub fn visible(p: &Principal) -> Condition {
 
 /// A meeting the caller may see, or 404.
 pub async fn find_visible<C: ConnectionTrait>(db: &C, p: &Principal, id: Uuid) -> ApiResult<meetings::Model> {
-    live::<meetings::Entity>()
-        .filter(meetings::Column::Id.eq(id))
-        .filter(visible(p))
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found(meetings::Entity::NOUN))
+    common::find_live_where::<meetings::Entity, _>(db, id, visible(p)).await
 }
 
 pub async fn views<C: ConnectionTrait>(db: &C, models: Vec<meetings::Model>) -> ApiResult<Vec<Meeting>> {
@@ -304,7 +299,8 @@ pub async fn views<C: ConnectionTrait>(db: &C, models: Vec<meetings::Model>) -> 
                 .map(unit)
                 .collect::<ApiResult<_>>()?;
             let figures = figures.remove(&m.id).unwrap_or_default();
-            Meeting::from_model(m.clone(), unit(&m.host_unit_id)?, attending, figures)
+            let host = unit(&m.host_unit_id)?;
+            Meeting::from_model(m, host, attending, figures)
         })
         .collect()
 }
@@ -493,12 +489,7 @@ fn visible_items(p: &Principal) -> Condition {
 
 /// An action item the caller may see, or 404.
 pub async fn find_visible_item<C: ConnectionTrait>(db: &C, p: &Principal, id: Uuid) -> ApiResult<action_items::Model> {
-    live::<action_items::Entity>()
-        .filter(action_items::Column::Id.eq(id))
-        .filter(visible_items(p))
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found(action_items::Entity::NOUN))
+    common::find_live_where::<action_items::Entity, _>(db, id, visible_items(p)).await
 }
 
 pub async fn item_views<C: ConnectionTrait>(db: &C, models: Vec<action_items::Model>) -> ApiResult<Vec<ActionItem>> {
