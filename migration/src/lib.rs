@@ -10,6 +10,7 @@ mod m20261123_000005_bulletins;
 mod m20261123_000006_community_models;
 mod m20261123_000007_activities;
 mod m20261123_000008_meetings;
+mod m20261123_000009_statistics_indexes;
 
 /// Runs every migration in order.
 #[derive(Debug)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_community_models::Migration),
             Box::new(m20261123_000007_activities::Migration),
             Box::new(m20261123_000008_meetings::Migration),
+            Box::new(m20261123_000009_statistics_indexes::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ use entity::{
     activities, activity_figures, activity_participants, bulletin_recipients, bulletins, cluster_members, clusters, community_models,
     incident_categories, incidents,
 };
+use futures_util::future::{try_join, try_join3, try_join5};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationDef,
@@ -28,8 +29,8 @@ use crate::views::activities::FigureTotal;
 use crate::views::incidents::CategoryRef;
 use crate::views::statistics::{
     AcknowledgementFigures, ActivityFigures, ActivityStatusCount, CategoryCount, CommunityModelFigures, Comparison, Figures,
-    IncidentFigures, KindFigures, ModelKindCount, ModelStatusCount, PeriodView, SeverityCount, Statistics, StatusCount, Subject,
-    Timeliness, changes,
+    IncidentFigures, KindFigures, ModelKindCount, ModelStatusCount, PeriodView, ReportingTimeliness, SeverityCount, Statistics,
+    StatusCount, Subject, changes,
 };
 
 /// The longest period statistics cover at once.
@@ -240,12 +241,21 @@ pub async fn statistics<C: ConnectionTrait>(
 
 async fn figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope, period: &Period) -> ApiResult<Figures> {
     let window = period.window();
+    // The parts are independent: on a pool they run at once, each on its own connection.
+    let (incidents, timeliness, activities, community_models, acknowledgements) = try_join5(
+        incident_figures(db, p, scope, window),
+        timeliness(db, p, scope, window),
+        activity_figures(db, p, scope, window),
+        community_model_figures(db, scope, period),
+        acknowledgement_figures(db, p, scope, window),
+    )
+    .await?;
     Ok(Figures {
-        incidents: incident_figures(db, p, scope, window).await?,
-        timeliness: timeliness(db, p, scope, window).await?,
-        activities: activity_figures(db, p, scope, window).await?,
-        community_models: community_model_figures(db, scope, period).await?,
-        acknowledgements: acknowledgement_figures(db, p, scope, window).await?,
+        incidents,
+        timeliness,
+        activities,
+        community_models,
+        acknowledgements,
     })
 }
 
@@ -321,9 +331,11 @@ where
     if n == 0 {
         return Ok((None, None));
     }
-    let median = nth_smallest(db, select.clone(), column, nearest_rank(50, n)).await?;
-    let p90 = nth_smallest(db, select.clone(), column, nearest_rank(90, n)).await?;
-    Ok((median, p90))
+    try_join(
+        nth_smallest(db, select.clone(), column, nearest_rank(50, n)),
+        nth_smallest(db, select.clone(), column, nearest_rank(90, n)),
+    )
+    .await
 }
 
 /// The period's incidents the caller may see.
@@ -340,9 +352,14 @@ fn incidents_of(p: &Principal, scope: Scope, (start, end): Window) -> Select<inc
 
 async fn incident_figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope, window: Window) -> ApiResult<IncidentFigures> {
     let select = incidents_of(p, scope, window);
-    let by_status: Vec<(IncidentStatus, i64)> = in_order(count_by(db, select.clone(), incidents::Column::Status).await?)?;
-    let by_severity: Vec<(Severity, i64)> = in_order(count_by(db, select.clone(), incidents::Column::Severity).await?)?;
-    let by_category: Vec<(Uuid, i64)> = count_by(db, select, incidents::Column::CategoryId).await?;
+    let (by_status, by_severity, by_category) = try_join3(
+        count_by(db, select.clone(), incidents::Column::Status),
+        count_by(db, select.clone(), incidents::Column::Severity),
+        count_by::<_, Uuid, _>(db, select, incidents::Column::CategoryId),
+    )
+    .await?;
+    let by_status: Vec<(IncidentStatus, i64)> = in_order(by_status)?;
+    let by_severity: Vec<(Severity, i64)> = in_order(by_severity)?;
     let categories: HashMap<Uuid, incident_categories::Model> = incident_categories::Entity::find()
         .filter(incident_categories::Column::Id.is_in(by_category.iter().map(|(id, _)| *id)))
         .all(db)
@@ -376,30 +393,23 @@ async fn incident_figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scop
     })
 }
 
-async fn timeliness<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope, window: Window) -> ApiResult<Timeliness> {
+async fn timeliness<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope, window: Window) -> ApiResult<ReportingTimeliness> {
     let select = incidents_of(p, scope, window);
-    let reports = select.clone().count(db).await?;
-    let (median, p90) = percentiles(db, &select, incidents::Column::ReportingDelaySeconds, reports).await?;
     let with_sla = Query::select()
         .column(clusters::Column::Id)
         .from(clusters::Entity)
         .and_where(clusters::Column::ReportingSlaHours.is_not_null())
         .to_owned();
-    let judged = select
-        .clone()
-        .filter(incidents::Column::ClusterId.in_subquery(with_sla))
-        .count(db)
-        .await?;
-    let within = select
-        .filter(Expr::cust(
-            "incidents.reporting_delay_seconds <= \
-             (SELECT clusters.reporting_sla_hours * 3600 FROM clusters WHERE clusters.id = incidents.cluster_id)",
-        ))
-        .count(db)
-        .await?;
+    let judged = select.clone().filter(incidents::Column::ClusterId.in_subquery(with_sla));
+    let within = select.clone().filter(Expr::cust(
+        "incidents.reporting_delay_seconds <= \
+         (SELECT clusters.reporting_sla_hours * 3600 FROM clusters WHERE clusters.id = incidents.cluster_id)",
+    ));
+    let (reports, judged, within) = try_join3(select.clone().count(db), judged.count(db), within.count(db)).await?;
+    let (median, p90) = percentiles(db, &select, incidents::Column::ReportingDelaySeconds, reports).await?;
     #[allow(clippy::cast_precision_loss)]
     let share = (judged > 0).then(|| (within as f64 / judged as f64 * 10_000.0).round() / 10_000.0);
-    Ok(Timeliness {
+    Ok(ReportingTimeliness {
         reports: reports as i64,
         median_delay_seconds: median,
         p90_delay_seconds: p90,
@@ -587,12 +597,7 @@ async fn acknowledgement_figures<C: ConnectionTrait>(
         Scope::Cluster(id) => select.filter(bulletins::Column::ClusterId.eq(id)),
         Scope::Unit(id) => select.filter(bulletin_recipients::Column::UnitId.eq(id)),
     };
-    let expected = select.clone().count(db).await?;
-    let acknowledged = select
-        .clone()
-        .filter(bulletin_recipients::Column::AcknowledgedAt.is_not_null())
-        .count(db)
-        .await?;
+    let acknowledged = select.clone().filter(bulletin_recipients::Column::AcknowledgedAt.is_not_null());
     let acked_late = Condition::all()
         .add(bulletin_recipients::Column::AcknowledgedAt.is_not_null())
         .add(bulletins::Column::AckDueAt.is_not_null())
@@ -603,11 +608,8 @@ async fn acknowledgement_figures<C: ConnectionTrait>(
     let overdue = Condition::all()
         .add(bulletin_recipients::Column::AcknowledgedAt.is_null())
         .add(bulletins::Column::AckDueAt.lt(db::now()));
-    let late = select
-        .clone()
-        .filter(Condition::any().add(acked_late).add(overdue))
-        .count(db)
-        .await?;
+    let late = select.clone().filter(Condition::any().add(acked_late).add(overdue));
+    let (expected, acknowledged, late) = try_join3(select.clone().count(db), acknowledged.count(db), late.count(db)).await?;
     let (median, p90) = percentiles(db, &select, bulletin_recipients::Column::LatencySeconds, acknowledged).await?;
     Ok(AcknowledgementFigures {
         expected: expected as i64,

@@ -60,7 +60,7 @@ pub struct IncidentFigures {
 /// are nearest-rank: the median of n delays is the ⌈n/2⌉-th smallest, the 90th percentile the
 /// ⌈0.9·n⌉-th; `null` when there were no reports.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
-pub struct Timeliness {
+pub struct ReportingTimeliness {
     pub reports: i64,
     #[schema(example = 5400)]
     pub median_delay_seconds: Option<i64>,
@@ -145,7 +145,7 @@ pub struct AcknowledgementFigures {
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Figures {
     pub incidents: IncidentFigures,
-    pub timeliness: Timeliness,
+    pub timeliness: ReportingTimeliness,
     pub activities: ActivityFigures,
     pub community_models: CommunityModelFigures,
     pub acknowledgements: AcknowledgementFigures,
