@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `migrate`, `seed-demo` and `openapi`.
+//! The command line: `serve` (the default), `migrate`, `seed-demo`, `seed-bench` and `openapi`.
 
 use clap::{Args, Parser, Subcommand};
 
@@ -29,6 +29,9 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Load the demo data unless the database already holds records, then exit.
     SeedDemo(DatabaseArgs),
+    /// Load the national-scale load-test data set into an empty database, then print what it
+    /// holds and the generated logins as JSON.
+    SeedBench(SeedBenchArgs),
     /// Print the OpenAPI document to standard output.
     Openapi,
     /// Manage users (to bootstrap a deployment without demo data).
@@ -40,6 +43,19 @@ pub enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedBenchArgs {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+    /// Size relative to the national data set (1: 10 000 units, 2 000 clusters, 1 000 000
+    /// incidents, 200 000 activities, 300 000 bulletins); above 0, at most 10.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// The seed; the same seed and scale give the same records.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Subcommand)]

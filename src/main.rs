@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use lienket::auth::keys;
-use lienket::cli::{AuditCommand, Cli, ClientCommand, Command, CreateClientArgs, CreateUserArgs, ServeArgs, UserCommand};
+use lienket::cli::{AuditCommand, Cli, ClientCommand, Command, CreateClientArgs, CreateUserArgs, SeedBenchArgs, ServeArgs, UserCommand};
 use lienket::config::{DatabaseSettings, DemoMode};
 use lienket::startup::{Application, SWAGGER_PATH, openapi_document};
 use lienket::{admin, config, db, seed, telemetry};
@@ -30,6 +30,7 @@ async fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Migrate(args)) => migrate(&args.database).await,
         Some(Command::SeedDemo(args)) => seed_demo(&args.database).await,
+        Some(Command::SeedBench(args)) => seed_bench(args).await,
         Some(Command::User(UserCommand::Create(args))) => create_user(args).await,
         Some(Command::Client(ClientCommand::Create(args))) => create_client(args).await,
         Some(Command::Audit(AuditCommand::Verify(args))) => verify_audit(&args.database).await,
@@ -96,6 +97,18 @@ async fn seed_demo(settings: &DatabaseSettings) -> Result<(), String> {
         }
         None => tracing::info!("demo data not loaded: the database already holds records"),
     }
+    Ok(())
+}
+
+async fn seed_bench(args: SeedBenchArgs) -> Result<(), String> {
+    let db = open(&args.database).await?;
+    let started = std::time::Instant::now();
+    let summary = seed::bench::load(&db, args.scale, args.seed)
+        .await
+        .map_err(|e| format!("cannot load the bench data set: {e}"))?;
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), counts = ?summary.counts, "bench data set loaded");
+    let json = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?;
+    println!("{json}");
     Ok(())
 }
 

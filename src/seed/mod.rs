@@ -3,6 +3,8 @@
 //! The facts live in `demo.json`; where a source does not state a value it is left out. They are
 //! written through the same services as API input, so they pass the same validation.
 
+pub mod bench;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -268,7 +270,7 @@ pub async fn load_demo_if_empty(db: &DatabaseConnection) -> ApiResult<Option<Dem
     let (keys, clusters) = load(&txn, demo).await?;
     let credentials = principals(&txn, &keys, &clusters).await?;
     txn.commit().await?;
-    tracing::info!("demo data loaded: the 8-unit liaison cluster and four other clusters, one user per role and a read-only client");
+    tracing::info!("demo data loaded: the 8-unit liaison cluster and five other clusters, one user per role and a read-only client");
     Ok(Some(credentials))
 }
 

@@ -135,14 +135,7 @@ where
     let txn = begin_write(db).await?;
     E::validate(&txn, &mut draft, None).await?;
     let id = Uuid::now_v7();
-    let now = db::now();
-    let mut row = E::columns(&draft);
-    row.set(E::id(), id.into());
-    row.set(E::created_at(), now.into());
-    row.set(E::updated_at(), now.into());
-    row.set(E::version(), 1i32.into());
-    row.set(E::deleted_at(), Value::ChronoDateTimeUtc(None));
-    E::insert(row).exec_without_returning(&txn).await?;
+    E::insert(new_row::<E>(&draft, id, db::now())).exec_without_returning(&txn).await?;
     E::after_save(&txn, id, &draft, None).await?;
     let model = find_live::<E, _>(&txn, id).await?;
     E::after_create(&txn, &model, audit).await?;
@@ -155,6 +148,17 @@ where
     .await?;
     txn.commit().await?;
     Ok(model)
+}
+
+/// The row of a new record: the draft's columns, its id, version 1 and both timestamps at `at`.
+pub fn new_row<E: Resource>(draft: &E::Draft, id: Uuid, at: chrono::DateTime<chrono::Utc>) -> E::ActiveModel {
+    let mut row = E::columns(draft);
+    row.set(E::id(), id.into());
+    row.set(E::created_at(), at.into());
+    row.set(E::updated_at(), at.into());
+    row.set(E::version(), 1i32.into());
+    row.set(E::deleted_at(), Value::ChronoDateTimeUtc(None));
+    row
 }
 
 /// An audit event about a record of `E`.

@@ -7,6 +7,7 @@ mod activities;
 mod areas;
 mod audit;
 mod authorization;
+mod bench_data;
 mod bulletins;
 mod clusters;
 mod community_models;
