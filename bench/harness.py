@@ -34,7 +34,8 @@ def log(*parts):
 
 
 def run(cmd, **kw):
-    log("$", " ".join(cmd))
+    # Shown without the bearer tokens.
+    log("$", " ".join(re.sub(r"Bearer \S+", "Bearer …", part) for part in cmd))
     return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
 
 

@@ -68,6 +68,8 @@ const SYLLABLES: &[&str] = &[
     "An", "Bình", "Cát", "Đông", "Hòa", "Hưng", "Lạc", "Long", "Minh", "Phú", "Quang", "Sơn", "Tân", "Thạch", "Thanh", "Thuận", "Tiên",
     "Trung", "Vĩnh", "Xuân", "Yên", "Hải", "Nam", "Bắc", "Kỳ", "Đức", "Lâm", "Phước", "Gia", "Mỹ", "Ninh", "Hà",
 ];
+/// One of the syllables: a word many unit names hold, for `q` searches.
+const SEARCH_TERM: &str = "Hòa";
 /// How incidents came to light, for their summaries.
 const SOURCES: &[&str] = &[
     "phát hiện khi tuần tra",
@@ -262,12 +264,15 @@ impl<A: ActiveModelTrait + Send> Batch<A> {
         }
     }
 
-    async fn push<C: sea_orm::ConnectionTrait>(&mut self, db: &C, row: A) -> ApiResult<()> {
+    /// Adds a row, writing the waiting ones once a statement's worth has gathered; says whether
+    /// it wrote them (rows that refer to them may then follow).
+    async fn push<C: sea_orm::ConnectionTrait>(&mut self, db: &C, row: A) -> ApiResult<bool> {
         self.rows.push(row);
-        if self.rows.len() >= self.per_statement {
-            self.flush(db).await?;
+        if self.rows.len() < self.per_statement {
+            return Ok(false);
         }
-        Ok(())
+        self.flush(db).await?;
+        Ok(true)
     }
 
     /// Writes the waiting rows, as many statements as they need.
@@ -325,7 +330,7 @@ pub async fn load(db: &DatabaseConnection, scale: f64, seed: u64) -> ApiResult<B
     .await?;
     let mut rng = Rng(seed);
     let mut counts = Counts::default();
-    let (provinces, units) = hierarchy(&txn, &mut rng, scale, &mut counts).await?;
+    let (provinces, area_names) = hierarchy(&txn, &mut rng, scale, &mut counts).await?;
     let mut clusters = clusters(&txn, &mut rng, scale, &provinces, &mut counts).await?;
     let categories: Vec<(Uuid, String)> = live::<incident_categories::Entity>()
         .filter(incident_categories::Column::Active.eq(true))
@@ -337,7 +342,6 @@ pub async fn load(db: &DatabaseConnection, scale: f64, seed: u64) -> ApiResult<B
     if categories.is_empty() {
         return Err(ApiError::internal("no incident categories to file incidents under"));
     }
-    let area_names = area_names(&txn).await?;
     // Zipf over a shuffled order, so the busiest cluster is not simply the first one made.
     let mut ranks: Vec<usize> = (1..=clusters.len()).collect();
     for i in (1..ranks.len()).rev() {
@@ -365,7 +369,7 @@ pub async fn load(db: &DatabaseConnection, scale: f64, seed: u64) -> ApiResult<B
         .map_or((end().year(), 0), |(y, n)| (*y, *n));
     let cluster = &clusters[busiest];
     let unit = cluster.members[0];
-    let (users, client) = principals(&txn, cluster.id, unit.id, units[0].id).await?;
+    let (users, client) = principals(&txn, cluster.id, unit.id, provinces[0].commands[0].id).await?;
     txn.commit().await?;
     Ok(BenchSummary {
         seed,
@@ -380,7 +384,7 @@ pub async fn load(db: &DatabaseConnection, scale: f64, seed: u64) -> ApiResult<B
             unit_id: unit.id,
             category_id: categories[0].0,
         },
-        search_term: "Hòa".to_owned(),
+        search_term: SEARCH_TERM.to_owned(),
         users,
         client,
     })
@@ -404,12 +408,13 @@ struct District {
 
 /// Areas and units: each province has its police, military command and (on the border) border
 /// guard command; each district its police and military command; each commune its police.
+/// Returns the provinces and the name of every area.
 async fn hierarchy<C: sea_orm::ConnectionTrait>(
     db: &C,
     rng: &mut Rng,
     scale: f64,
     counts: &mut Counts,
-) -> ApiResult<(Vec<Province>, Vec<GenUnit>)> {
+) -> ApiResult<(Vec<Province>, HashMap<Uuid, String>)> {
     let per_district = 2 + COMMUNES_PER_DISTRICT;
     let districts_total = scaled(UNITS, scale, 2 * per_district) / per_district;
     let province_count = districts_total.div_ceil(DISTRICTS_PER_PROVINCE);
@@ -418,11 +423,12 @@ async fn hierarchy<C: sea_orm::ConnectionTrait>(
     let mut area_rows = Batch::<areas::ActiveModel>::new();
     let mut unit_rows = Batch::<entity::units::ActiveModel>::new();
     let mut provinces = Vec::new();
-    let mut all_units = Vec::new();
+    let mut area_names = HashMap::new();
     let mut district_code = 0;
     let mut commune_code = 0;
-    let area = |rng: &mut Rng, code: String, name: String, level: AreaLevel, parent: Option<Uuid>| {
+    let mut area = |rng: &mut Rng, code: String, name: String, level: AreaLevel, parent: Option<Uuid>| {
         let id = rng.id(at);
+        area_names.insert(id, name.clone());
         let draft = AreaDraft {
             code,
             name,
@@ -521,13 +527,11 @@ async fn hierarchy<C: sea_orm::ConnectionTrait>(
                 unit_rows.rows.push(row);
                 units.push(u);
             }
-            all_units.extend(units.iter().copied());
             districts.push(District {
                 name: district_name,
                 units,
             });
         }
-        all_units.extend(commands.iter().copied());
         provinces.push(Province {
             name,
             border,
@@ -540,7 +544,7 @@ async fn hierarchy<C: sea_orm::ConnectionTrait>(
     unit_rows.flush(db).await?;
     counts.areas = area_rows.written;
     counts.units = unit_rows.written;
-    Ok((provinces, all_units))
+    Ok((provinces, area_names))
 }
 
 /// Clusters of 2–12 units of one province: the units of two neighbouring districts and the
@@ -658,10 +662,6 @@ async fn clusters<C: sea_orm::ConnectionTrait>(
     Ok(generated)
 }
 
-async fn area_names<C: sea_orm::ConnectionTrait>(db: &C) -> ApiResult<HashMap<Uuid, String>> {
-    Ok(live::<areas::Entity>().all(db).await?.into_iter().map(|a| (a.id, a.name)).collect())
-}
-
 /// Incidents with their timelines; returns each cluster's incident count per year.
 #[allow(clippy::too_many_arguments)]
 async fn incidents<C: sea_orm::ConnectionTrait>(
@@ -761,9 +761,7 @@ async fn incidents<C: sea_orm::ConnectionTrait>(
             row.updated_at = Set(status_changed_at);
             row.version = Set(2);
         }
-        rows.push(db, row).await?;
-        if rows.rows.is_empty() {
-            // The incidents went in; their steps may follow.
+        if rows.push(db, row).await? {
             steps.flush(db).await?;
         }
         steps.rows.push(first);
@@ -812,8 +810,7 @@ async fn bulletins<C: sea_orm::ConnectionTrait>(
             recipients: Vec::new(),
         };
         let id = rng.id(sent_at);
-        rows.push(db, common::new_row::<bulletins::Entity>(&draft, id, sent_at)).await?;
-        if rows.rows.is_empty() {
+        if rows.push(db, common::new_row::<bulletins::Entity>(&draft, id, sent_at)).await? {
             recipients.flush(db).await?;
         }
         for (i, unit) in cluster.members.iter().enumerate() {
@@ -924,8 +921,7 @@ async fn activities<C: sea_orm::ConnectionTrait>(
         };
         let at = starts_at.min(end()) - Duration::days(7);
         let id = rng.id(at);
-        rows.push(db, common::new_row::<entity::activities::Entity>(&draft, id, at)).await?;
-        if rows.rows.is_empty() {
+        if rows.push(db, common::new_row::<entity::activities::Entity>(&draft, id, at)).await? {
             participants.flush(db).await?;
             places.flush(db).await?;
             figures.flush(db).await?;
@@ -978,12 +974,12 @@ async fn principals<C: sea_orm::ConnectionTrait + TransactionTrait>(
     db: &C,
     cluster_id: Uuid,
     unit_id: Uuid,
-    national_unit: Uuid,
+    admin_unit: Uuid,
 ) -> ApiResult<(Vec<BenchUser>, BenchClient)> {
     let system = AuditContext::system();
     let mut generated = Vec::new();
     let logins = [
-        ("bench.admin", Role::Admin, national_unit, Classification::Secret),
+        ("bench.admin", Role::Admin, admin_unit, Classification::Secret),
         ("bench.coordinator", Role::Coordinator, unit_id, Classification::Confidential),
         ("bench.officer", Role::Officer, unit_id, Classification::Confidential),
         ("bench.analyst", Role::Analyst, unit_id, Classification::Secret),
