@@ -213,6 +213,9 @@ pub async fn record<C: ConnectionTrait>(db: &C, ctx: &AuditContext, event: Event
         hash: Set(model.hash),
     };
     audit_events::Entity::insert(row).exec_without_returning(db).await?;
+    if event.action != "read" {
+        crate::idempotency::mark_written(db, event.resource_type, event.resource_id).await?;
+    }
     Ok(())
 }
 

@@ -10,10 +10,13 @@ use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut, Data};
 use actix_web::{HttpMessage, HttpResponse};
 use chrono::Duration;
+use chrono::{DateTime, Utc};
 use entity::idempotency_keys;
 use futures_util::StreamExt;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::context::RequestContext;
 use crate::db;
@@ -25,11 +28,15 @@ pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key
 /// Set on a replayed answer.
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
-const MAX_KEY_LEN: usize = 200;
-/// A reservation older than this is taken to belong to a request that died, and may be retried.
-/// Far longer than any request runs (the database acquire timeout bounds the wait for a
-/// connection; writes are short transactions).
-const ABANDONED_AFTER_SECS: i64 = 300;
+pub(crate) const MAX_KEY_LEN: usize = 200;
+/// A reservation without an outcome older than this is taken to belong to a request that died
+/// (its server was killed, or lost the database), and a retry takes it over. Longer than a write
+/// runs (the database acquire timeout bounds the wait for a connection; writes are short
+/// transactions). Taking over is safe even from a request that is merely slow: a write commits
+/// only while its reservation is still its own (see [`mark_written`]).
+const ABANDONED_AFTER_SECS: i64 = 10;
+/// How often a retry looks again at a reservation that is still in progress.
+const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
 /// Response headers worth replaying.
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
@@ -57,7 +64,12 @@ pub async fn idempotency(
         Err(e) => return Ok(req.error_response(e)),
     }
     req.set_payload(prepared.body.clone().into());
-    let res = next.call(req).await?;
+    let reserved = Reserved {
+        scope: prepared.scope.clone(),
+        key: prepared.key.clone(),
+        at: prepared.at,
+    };
+    let res = RESERVED.scope(reserved, next.call(req)).await?;
     if !res.status().is_success() {
         // A failed request may be fixed and retried under the same key.
         if let Err(e) = release(&prepared).await {
@@ -81,6 +93,9 @@ pub async fn idempotency(
 struct Prepared {
     db: DatabaseConnection,
     ttl: Duration,
+    /// When this request reserved its key: the reservation's `created_at`, which identifies the
+    /// reservation as this request's.
+    at: DateTime<Utc>,
     scope: String,
     key: String,
     hash: String,
@@ -141,6 +156,7 @@ async fn prepare(req: &mut ServiceRequest, scope: String) -> ApiResult<Prepared>
     Ok(Prepared {
         db,
         ttl,
+        at: db::now(),
         scope,
         key,
         hash,
@@ -156,15 +172,14 @@ fn scope_of(req: &ServiceRequest) -> Option<String> {
     Some(format!("{}:{}", principal.kind.as_str(), principal.id))
 }
 
+/// Reserves the key for this request, or finds the answer to replay. A reservation still in
+/// progress is waited for until it completes, is released, or is old enough to be abandoned.
 async fn reserve(p: &Prepared) -> ApiResult<Reservation> {
-    let now = db::now();
     idempotency_keys::Entity::delete_many()
-        .filter(idempotency_keys::Column::CreatedAt.lt(now - p.ttl))
+        .filter(idempotency_keys::Column::CreatedAt.lt(p.at - p.ttl))
         .exec(&p.db)
         .await?;
-    // Two rounds: a reservation found taken may vanish (released by a failed request) before
-    // it can be read, and is then tried once more.
-    for _ in 0..2 {
+    loop {
         let pending = idempotency_keys::ActiveModel {
             scope: Set(p.scope.clone()),
             key: Set(p.key.clone()),
@@ -172,13 +187,14 @@ async fn reserve(p: &Prepared) -> ApiResult<Reservation> {
             status: Set(None),
             response_headers: Set(None),
             response_body: Set(None),
-            created_at: Set(now),
+            created_at: Set(p.at),
         };
         match idempotency_keys::Entity::insert(pending).exec_without_returning(&p.db).await {
             Ok(_) => return Ok(Reservation::Fresh),
             Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
             Err(e) => return Err(e.into()),
         }
+        // Found taken; it may be released (by a failed request) before it can be read.
         let Some(existing) = idempotency_keys::Entity::find_by_id((p.scope.clone(), p.key.clone()))
             .one(&p.db)
             .await?
@@ -191,25 +207,81 @@ async fn reserve(p: &Prepared) -> ApiResult<Reservation> {
         if existing.status.is_some() {
             return Ok(Reservation::Replay(existing));
         }
-        if (now - existing.created_at).num_seconds() <= ABANDONED_AFTER_SECS {
-            return Err(in_progress());
+        let now = db::now();
+        if (now - existing.created_at).num_seconds() < ABANDONED_AFTER_SECS {
+            if (now - p.at).num_seconds() >= ABANDONED_AFTER_SECS {
+                return Err(in_progress());
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+            continue;
         }
         // Take the abandoned reservation over; of several retries racing for it, one wins.
         let taken = idempotency_keys::Entity::update_many()
-            .col_expr(idempotency_keys::Column::CreatedAt, sea_orm::sea_query::Expr::val(now))
+            .col_expr(idempotency_keys::Column::CreatedAt, Expr::val(p.at))
             .filter(idempotency_keys::Column::Scope.eq(p.scope.clone()))
             .filter(idempotency_keys::Column::Key.eq(p.key.clone()))
             .filter(idempotency_keys::Column::CreatedAt.eq(existing.created_at))
             .filter(idempotency_keys::Column::Status.is_null())
             .exec(&p.db)
             .await?;
-        return if taken.rows_affected == 1 {
-            Ok(Reservation::Fresh)
-        } else {
-            Err(in_progress())
-        };
+        if taken.rows_affected == 1 {
+            return Ok(Reservation::Fresh);
+        }
     }
-    Err(in_progress())
+}
+
+/// The key a request holds while its handler runs.
+#[derive(Debug, Clone)]
+struct Reserved {
+    scope: String,
+    key: String,
+    at: DateTime<Utc>,
+}
+
+tokio::task_local! {
+    static RESERVED: Reserved;
+}
+
+/// Records, in the transaction of a write made under an `Idempotency-Key`, that the write
+/// happened: until the answer itself is stored, a retry is sent to the written resource with a
+/// 303 instead of writing again (the answer is lost if the server dies or the database goes
+/// away between the commit and storing it). Fails, and so rolls the write back, when the
+/// reservation is no longer this request's: a retry took it over after it was presumed dead.
+/// Without a reservation (no key, or not a request), does nothing.
+pub(crate) async fn mark_written<C: ConnectionTrait>(db: &C, resource_type: &str, resource_id: Option<Uuid>) -> ApiResult<()> {
+    let Ok(reserved) = RESERVED.try_with(Reserved::clone) else {
+        return Ok(());
+    };
+    // Memberships live under their cluster, which the event does not name: their retries get a
+    // 204 instead.
+    let location = resource_id
+        .filter(|_| resource_type != "cluster_members")
+        .map(|id| format!("{}/{}/{id}", crate::openapi::API_ROOT, resource_type.replace('_', "-")));
+    let (status, headers) = match location {
+        Some(location) => (StatusCode::SEE_OTHER, vec![(header::LOCATION.as_str(), location)]),
+        None => (StatusCode::NO_CONTENT, Vec::new()),
+    };
+    let headers = serde_json::to_string(&headers).map_err(ApiError::internal)?;
+    let first =
+        |column: idempotency_keys::Column, value: sea_orm::Value| -> Expr { Func::coalesce([Expr::col(column), Expr::val(value)]).into() };
+    let marked = idempotency_keys::Entity::update_many()
+        .col_expr(
+            idempotency_keys::Column::Status,
+            first(idempotency_keys::Column::Status, i32::from(status.as_u16()).into()),
+        )
+        .col_expr(
+            idempotency_keys::Column::ResponseHeaders,
+            first(idempotency_keys::Column::ResponseHeaders, headers.into()),
+        )
+        .filter(idempotency_keys::Column::Scope.eq(reserved.scope))
+        .filter(idempotency_keys::Column::Key.eq(reserved.key))
+        .filter(idempotency_keys::Column::CreatedAt.eq(reserved.at))
+        .exec(db)
+        .await?;
+    if marked.rows_affected == 0 {
+        return Err(in_progress());
+    }
+    Ok(())
 }
 
 fn in_progress() -> ApiError {

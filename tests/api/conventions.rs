@@ -689,6 +689,59 @@ async fn idempotency_keys_make_retries_safe() {
     assert_eq!(app.collect("/api/v1/units?q=thuan%20thanh").await.len(), 2);
 }
 
+/// Sets the stored state of an `Idempotency-Key` as a crash would have left it.
+async fn leave_key(app: &TestApp, key: &str, status: Option<i32>, headers: Option<String>, age_secs: i64) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+    entity::idempotency_keys::Entity::update_many()
+        .set(entity::idempotency_keys::ActiveModel {
+            status: Set(status),
+            response_headers: Set(headers),
+            response_body: Set(None),
+            created_at: Set(lienket::db::now() - chrono::Duration::seconds(age_secs)),
+            ..Default::default()
+        })
+        .filter(entity::idempotency_keys::Column::Key.eq(key))
+        .exec(&app.db)
+        .await
+        .expect("update the key");
+}
+
+#[actix_web::test]
+async fn retries_after_a_crash_neither_block_nor_duplicate() {
+    let app = spawn_app().await;
+    let body = json!({"name": "Công an huyện Gia Bình", "force": "police", "level": "district"});
+    let post = |key: &'static str| {
+        app.request(Method::POST, "/api/v1/units")
+            .header("idempotency-key", key)
+            .json(&body)
+    };
+
+    // The write committed, but the server died before storing its answer: the retry is sent to
+    // what was written instead of writing again.
+    let first = app.send(post("crash-1")).await;
+    assert_eq!(first.status, 201);
+    let location = first.header("location").expect("location").to_owned();
+    leave_key(&app, "crash-1", Some(303), Some(json!([["location", location]]).to_string()), 1).await;
+    let retry = app.send(post("crash-1")).await;
+    assert_eq!(retry.status, 200, "the 303 leads to the unit");
+    assert_eq!(retry.body["id"], first.body["id"]);
+    assert_eq!(app.collect("/api/v1/units?q=gia%20binh").await.len(), 1, "not written twice");
+
+    // The request died before writing, and its reservation was left behind: a retry takes it over
+    // once it is old enough, instead of being refused.
+    let id = first.id();
+    assert_eq!(app.delete(&format!("/api/v1/units/{id}")).await.status, 204);
+    let second = app.send(post("crash-2")).await;
+    assert_eq!(second.status, 201);
+    let second_id = second.id();
+    assert_eq!(app.delete(&format!("/api/v1/units/{second_id}")).await.status, 204);
+    leave_key(&app, "crash-2", None, None, 60).await;
+    let retry = app.send(post("crash-2")).await;
+    assert_eq!(retry.status, 201, "an abandoned reservation is taken over: {:?}", retry.body);
+    assert_eq!(retry.header("idempotent-replayed"), None);
+    assert_eq!(app.collect("/api/v1/units?q=gia%20binh").await.len(), 1);
+}
+
 async fn units_named(app: &TestApp, names: &[&str]) {
     for name in names {
         app.unit(name).await;
