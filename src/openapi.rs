@@ -3,7 +3,7 @@
 
 use utoipa::OpenApi;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{Object, Type};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::openapi::{Components, Content, HeaderBuilder, Ref, RefOr, Required, Response, ResponseBuilder};
 
 use crate::error::{PROBLEM_JSON, Problem, ProblemFieldError};
@@ -48,6 +48,8 @@ first day no longer covered).",
 )]
 pub struct ApiDoc;
 
+/// Where the API's resources live.
+pub const API_ROOT: &str = "/api/v1";
 const API_PREFIX: &str = "/api/v1/";
 /// The OAuth endpoints follow RFC 6749 rather than the resource conventions.
 const AUTH_PREFIX: &str = "/api/v1/auth/";
@@ -195,6 +197,11 @@ pub fn add_conventions(api: &mut utoipa::openapi::OpenApi) {
             common(op, nested);
             add_parameter(op, "Idempotency-Key");
             add_headers(op, "201", &["Location", "ETag"]);
+            op.responses.responses.entry("303".to_owned()).or_insert_with(|| {
+                RefOr::T(Response::new(
+                    "A retry with the `Idempotency-Key` of a request that was carried out but whose answer was lost (the server stopped first): what it wrote is at `Location`.",
+                ))
+            });
             add_problems(op, &["409", "413", "415", "422"]);
         }
         if let Some(op) = item.patch.as_mut() {
@@ -245,14 +252,24 @@ const RESPONSE_HEADERS: &[(&str, &str)] = &[
     ("Link", "`<…>; rel=\"next\"` pointing at the next page, when there is one."),
 ];
 
+/// One entity tag as RFC 9110 writes it (`"3"`, `W/"3-9f2c"`), in ASCII and without commas
+/// (which separate the tags of a list).
+const ENTITY_TAG: &str = r#"(W/)?"[!#-+\--~]*""#;
+
 fn request_headers() -> Vec<(&'static str, Parameter)> {
-    let header = |name: &str, description: &str| {
+    let header = |name: &str, description: &str, schema: Object| {
         ParameterBuilder::new()
             .name(name)
             .parameter_in(ParameterIn::Header)
             .required(Required::False)
             .description(Some(description))
-            .schema(Some(Object::with_type(Type::String)))
+            .schema(Some(schema))
+            .build()
+    };
+    let tag_list = || {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(format!(r"^(\*|{ENTITY_TAG}( *, *{ENTITY_TAG})*)$")))
             .build()
     };
     vec![
@@ -261,6 +278,7 @@ fn request_headers() -> Vec<(&'static str, Parameter)> {
             header(
                 "If-Match",
                 "Apply the change only if the resource's `ETag` is one of these (otherwise 412).",
+                tag_list(),
             ),
         ),
         (
@@ -268,6 +286,7 @@ fn request_headers() -> Vec<(&'static str, Parameter)> {
             header(
                 "If-None-Match",
                 "Answer 304 instead of the resource when its `ETag` is one of these.",
+                tag_list(),
             ),
         ),
         (
@@ -275,6 +294,12 @@ fn request_headers() -> Vec<(&'static str, Parameter)> {
             header(
                 "Idempotency-Key",
                 "A unique key (at most 200 characters) that makes retrying safe: the same key with the same body replays the first answer; with another body it is a 422.",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[!-~]+$"))
+                    .min_length(Some(1))
+                    .max_length(Some(crate::idempotency::MAX_KEY_LEN))
+                    .build(),
             ),
         ),
     ]

@@ -28,8 +28,12 @@ pub struct PageParams {
     pub limit: Option<u64>,
     /// Opaque cursor from the previous page's `next_cursor` (or the `Link` header); valid only
     /// with the same filters and sort.
+    #[param(pattern = "^[A-Za-z0-9_-]+$", max_length = 4096)]
     pub cursor: Option<String>,
 }
+
+/// The longest cursor the service issues is far shorter; longer ones are not read at all.
+const MAX_CURSOR_LEN: usize = 4096;
 
 /// One page of a list.
 #[derive(Debug, Serialize, ToSchema)]
@@ -125,6 +129,9 @@ fn invalid_cursor() -> ApiError {
 }
 
 fn decode_cursor(raw: &str, fingerprint: &str) -> ApiResult<Cursor> {
+    if raw.len() > MAX_CURSOR_LEN {
+        return Err(invalid_cursor());
+    }
     let bytes = URL_SAFE_NO_PAD.decode(raw.as_bytes()).map_err(|_| invalid_cursor())?;
     let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid_cursor())?;
     if cursor.f != fingerprint {
