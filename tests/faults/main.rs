@@ -267,8 +267,9 @@ async fn sigterm_lets_requests_in_flight_finish_and_refuses_new_ones() {
     let load = Load::start(&service.base, &reporter, &run, 2);
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    service.signal("TERM");
+    // Taken before the signal: the server may act on it before `kill` has returned.
     let signalled = Instant::now();
+    service.signal("TERM");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let outcomes = load.finish().await;
     let refused = match TcpStream::connect(("127.0.0.1", service.port)) {
