@@ -194,8 +194,9 @@ async fn database_stopped_and_restarted_under_load() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let ready = client().get(format!("{}/health/ready", service.base)).send().await.expect("ready");
     assert_eq!(ready.status(), 503, "not ready while the database is down");
-    pg.resume();
+    // Taken before the restart: the service may reconnect before `pg_ctl` has returned.
     let up = Instant::now();
+    pg.resume();
     let recovery = service.wait_until(Duration::from_secs(30), |s| s == 200, "/health/ready").await;
     let recovered = Instant::now();
     tokio::time::sleep(Duration::from_secs(2)).await;
