@@ -88,6 +88,9 @@ pub struct Event {
     pub action: &'static str,
     pub resource_type: &'static str,
     pub resource_id: Option<Uuid>,
+    /// The collection the record is served in (`/api/v1/<collection>/{id}`), if it has a path
+    /// of its own.
+    pub collection: Option<&'static str>,
     pub changes: Value,
     /// The classification of the record or of its cluster; readers cleared below it see the
     /// event without its changes.
@@ -214,7 +217,11 @@ pub async fn record<C: ConnectionTrait>(db: &C, ctx: &AuditContext, event: Event
     };
     audit_events::Entity::insert(row).exec_without_returning(db).await?;
     if event.action != "read" {
-        crate::idempotency::mark_written(db, event.resource_type, event.resource_id).await?;
+        let location = event
+            .collection
+            .zip(event.resource_id)
+            .map(|(collection, id)| format!("{}/{collection}/{id}", crate::openapi::API_ROOT));
+        crate::idempotency::mark_written(db, location).await?;
     }
     Ok(())
 }

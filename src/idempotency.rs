@@ -16,7 +16,6 @@ use futures_util::StreamExt;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::context::RequestContext;
 use crate::db;
@@ -248,15 +247,11 @@ tokio::task_local! {
 /// away between the commit and storing it). Fails, and so rolls the write back, when the
 /// reservation is no longer this request's: a retry took it over after it was presumed dead.
 /// Without a reservation (no key, or not a request), does nothing.
-pub(crate) async fn mark_written<C: ConnectionTrait>(db: &C, resource_type: &str, resource_id: Option<Uuid>) -> ApiResult<()> {
+pub(crate) async fn mark_written<C: ConnectionTrait>(db: &C, location: Option<String>) -> ApiResult<()> {
     let Ok(reserved) = RESERVED.try_with(Reserved::clone) else {
         return Ok(());
     };
-    // Memberships live under their cluster, which the event does not name: their retries get a
-    // 204 instead.
-    let location = resource_id
-        .filter(|_| resource_type != "cluster_members")
-        .map(|id| format!("{}/{}/{id}", crate::openapi::API_ROOT, resource_type.replace('_', "-")));
+    // A record without a path of its own (a membership, served under its cluster) gets a 204.
     let (status, headers) = match location {
         Some(location) => (StatusCode::SEE_OTHER, vec![(header::LOCATION.as_str(), location)]),
         None => (StatusCode::NO_CONTENT, Vec::new()),
@@ -368,4 +363,62 @@ fn replay(stored: &idempotency_keys::Model) -> HttpResponse {
     }
     response.insert_header((REPLAYED, HeaderValue::from_static("true")));
     response.body(stored.response_body.clone().unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used)]
+    use super::*;
+
+    async fn reserved_key(db: &DatabaseConnection, at: DateTime<Utc>) {
+        idempotency_keys::Entity::insert(idempotency_keys::ActiveModel {
+            scope: Set("user:1".to_owned()),
+            key: Set("k".to_owned()),
+            request_hash: Set("h".to_owned()),
+            status: Set(None),
+            response_headers: Set(None),
+            response_body: Set(None),
+            created_at: Set(at),
+        })
+        .exec_without_returning(db)
+        .await
+        .expect("reserve");
+    }
+
+    fn holder(at: DateTime<Utc>) -> Reserved {
+        Reserved {
+            scope: "user:1".to_owned(),
+            key: "k".to_owned(),
+            at,
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_write_marks_its_own_reservation_and_fails_on_one_taken_over() {
+        let db = sea_orm::Database::connect("sqlite::memory:").await.expect("connect");
+        db::migrate(&db).await.expect("migrate");
+        let at = db::now();
+        reserved_key(&db, at).await;
+
+        // Outside a request nothing is marked.
+        mark_written(&db, Some("/api/v1/units/1".to_owned())).await.expect("no reservation");
+        let row = || async { idempotency_keys::Entity::find().one(&db).await.expect("read").expect("the row") };
+        assert_eq!(row().await.status, None);
+
+        // The first write of the request marks it; a second write keeps the first's location.
+        RESERVED
+            .scope(holder(at), async {
+                mark_written(&db, Some("/api/v1/clusters/1".to_owned())).await.expect("mark");
+                mark_written(&db, None).await.expect("mark again");
+            })
+            .await;
+        let marked = row().await;
+        assert_eq!(marked.status, Some(303));
+        assert_eq!(marked.response_headers.as_deref(), Some(r#"[["location","/api/v1/clusters/1"]]"#));
+
+        // A request whose reservation was taken over (its `created_at` is no longer the one it
+        // made) cannot write.
+        let taken_over = RESERVED.scope(holder(at - Duration::seconds(60)), mark_written(&db, None)).await;
+        assert!(taken_over.is_err(), "a write under a reservation taken over fails");
+    }
 }

@@ -220,6 +220,7 @@ impl Issuer<'_> {
             action,
             resource_type,
             resource_id: id,
+            collection: None,
             changes,
             classification: None,
         };

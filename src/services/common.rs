@@ -24,6 +24,9 @@ pub trait Record: EntityTrait {
     const NOUN: Noun;
     /// The resource's name in the audit trail.
     const RESOURCE: &'static str;
+    /// Where its records are served (`/api/v1/<collection>/{id}`); `None` for records served
+    /// under another resource's path.
+    const COLLECTION: Option<&'static str>;
     fn id() -> Self::Column;
     fn version() -> Self::Column;
     fn created_at() -> Self::Column;
@@ -32,10 +35,11 @@ pub trait Record: EntityTrait {
 }
 
 macro_rules! record {
-    ($module:ident, $en:literal, $vi:literal) => {
+    ($module:ident, $collection:expr, $en:literal, $vi:literal) => {
         impl Record for entity::$module::Entity {
             const NOUN: Noun = Noun { en: $en, vi: $vi };
             const RESOURCE: &'static str = stringify!($module);
+            const COLLECTION: Option<&'static str> = $collection;
             fn id() -> Self::Column {
                 entity::$module::Column::Id
             }
@@ -55,21 +59,26 @@ macro_rules! record {
     };
 }
 
-record!(areas, "area", "khu vực hành chính");
-record!(units, "unit", "đơn vị");
-record!(legal_documents, "legal document", "văn bản pháp lý");
-record!(clusters, "cluster", "cụm liên kết");
-record!(cluster_members, "membership", "tư cách thành viên");
-record!(regulations, "regulation", "quy chế");
-record!(users, "user", "người dùng");
-record!(clients, "client", "ứng dụng khách");
-record!(incident_categories, "incident category", "loại vụ việc");
-record!(incidents, "incident", "vụ việc");
-record!(bulletins, "bulletin", "thông báo");
-record!(community_models, "community model", "mô hình quần chúng");
-record!(activities, "activity", "hoạt động phối hợp");
-record!(meetings, "meeting", "cuộc họp");
-record!(action_items, "action item", "nhiệm vụ");
+record!(areas, Some("areas"), "area", "khu vực hành chính");
+record!(units, Some("units"), "unit", "đơn vị");
+record!(legal_documents, Some("legal-documents"), "legal document", "văn bản pháp lý");
+record!(clusters, Some("clusters"), "cluster", "cụm liên kết");
+record!(cluster_members, None, "membership", "tư cách thành viên");
+record!(regulations, Some("regulations"), "regulation", "quy chế");
+record!(users, Some("users"), "user", "người dùng");
+record!(clients, Some("clients"), "client", "ứng dụng khách");
+record!(
+    incident_categories,
+    Some("incident-categories"),
+    "incident category",
+    "loại vụ việc"
+);
+record!(incidents, Some("incidents"), "incident", "vụ việc");
+record!(bulletins, Some("bulletins"), "bulletin", "thông báo");
+record!(community_models, Some("community-models"), "community model", "mô hình quần chúng");
+record!(activities, Some("activities"), "activity", "hoạt động phối hợp");
+record!(meetings, Some("meetings"), "meeting", "cuộc họp");
+record!(action_items, Some("action-items"), "action item", "nhiệm vụ");
 
 /// A resource written through the API: how its writable state (the draft) is read from a stored
 /// record, checked, and written back. The create, update and delete flows below are shared by
@@ -167,6 +176,7 @@ pub fn event<E: Record>(action: &'static str, id: Uuid, changes: serde_json::Val
         action,
         resource_type: E::RESOURCE,
         resource_id: Some(id),
+        collection: E::COLLECTION,
         changes,
         classification: None,
     }
