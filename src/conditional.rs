@@ -41,19 +41,20 @@ fn with_body(mut response: HttpResponseBuilder, tag: EntityTag, bytes: Vec<u8>) 
 }
 
 /// `200 OK` with the resource and its `ETag`, or `304 Not Modified` when the caller's
-/// `If-None-Match` already names this representation.
-pub fn one<T: Serialize + Versioned>(req: &HttpRequest, body: &T) -> HttpResponse {
+/// `If-None-Match` already names this representation. A malformed `If-None-Match` is a 400, as a
+/// malformed `If-Match` is: a cache sending it has lost track of what it holds.
+pub fn one<T: Serialize + Versioned>(req: &HttpRequest, body: &T) -> ApiResult<HttpResponse> {
     let (bytes, tag) = tagged(body);
     let not_modified = req.headers().contains_key(header::IF_NONE_MATCH)
         && match IfNoneMatch::parse(req) {
             Ok(IfNoneMatch::Any) => true,
-            Ok(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&tag)),
-            Err(_) => false,
+            Ok(IfNoneMatch::Items(tags)) if !tags.is_empty() => tags.iter().any(|t| t.weak_eq(&tag)),
+            _ => return Err(malformed("If-None-Match")),
         };
     if not_modified {
-        return HttpResponse::NotModified().insert_header(header::ETag(tag)).finish();
+        return Ok(HttpResponse::NotModified().insert_header(header::ETag(tag)).finish());
     }
-    with_body(HttpResponse::Ok(), tag, bytes)
+    Ok(with_body(HttpResponse::Ok(), tag, bytes))
 }
 
 /// `200 OK` with the resource as just written and its new `ETag`.
@@ -119,20 +120,21 @@ fn parse_if_match(req: &HttpRequest) -> ApiResult<Precondition> {
     if !req.headers().contains_key(header::IF_MATCH) {
         return Ok(Precondition::None);
     }
-    let malformed = || {
-        ApiError::bad_field(FieldError::invalid(
-            "If-Match",
-            text!(
-                en: "If-Match must be `*` or a list of quoted entity tags such as `\"3\"`.",
-                vi: "If-Match phải là `*` hoặc danh sách thẻ thực thể có dấu ngoặc kép, ví dụ `\"3\"`."
-            ),
-        ))
-    };
     match IfMatch::parse(req) {
         Ok(IfMatch::Any) => Ok(Precondition::Any),
         Ok(IfMatch::Items(tags)) if !tags.is_empty() => Ok(Precondition::Versions(tags)),
-        _ => Err(malformed()),
+        _ => Err(malformed("If-Match")),
     }
+}
+
+fn malformed(header: &str) -> ApiError {
+    ApiError::bad_field(FieldError::invalid(
+        header,
+        text!(
+            en: "{header} must be `*` or a list of quoted entity tags such as `\"3\"`.",
+            vi: "{header} phải là `*` hoặc danh sách thẻ thực thể có dấu ngoặc kép, ví dụ `\"3\"`."
+        ),
+    ))
 }
 
 #[cfg(test)]
@@ -188,14 +190,13 @@ mod tests {
         let fresh = TestRequest::default()
             .insert_header((header::IF_NONE_MATCH, format!("W/\"{}\"", tag.tag())))
             .to_http_request();
-        assert_eq!(one(&fresh, &Doc(4)).status(), 304);
+        let status = |req: &HttpRequest| one(req, &Doc(4)).map(|r| r.status().as_u16()).map_err(|e| e.code());
+        assert_eq!(status(&fresh), Ok(304));
         let version_only = TestRequest::default()
             .insert_header((header::IF_NONE_MATCH, "\"4\""))
             .to_http_request();
-        assert_eq!(
-            one(&version_only, &Doc(4)).status(),
-            200,
-            "a read revalidates the whole representation"
-        );
+        assert_eq!(status(&version_only), Ok(200), "a read revalidates the whole representation");
+        let unquoted = TestRequest::default().insert_header((header::IF_NONE_MATCH, "4")).to_http_request();
+        assert_eq!(status(&unquoted), Err("bad_request"), "a malformed tag is refused");
     }
 }

@@ -100,6 +100,7 @@ impl utoipa::PartialSchema for Timestamp {
         ObjectBuilder::new()
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .pattern(Some(r"^(19|[2-9][0-9])[0-9]{2}-"))
             .description(Some("A moment in RFC 3339 with an offset, years 1900–9999."))
             .examples([serde_json::json!("2025-03-01T08:30:00+07:00")])
             .into()

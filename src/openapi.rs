@@ -3,7 +3,7 @@
 
 use utoipa::OpenApi;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::openapi::schema::{ArrayItems, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{Components, Content, HeaderBuilder, Ref, RefOr, Required, Response, ResponseBuilder};
 
 use crate::error::{PROBLEM_JSON, Problem, ProblemFieldError};
@@ -44,7 +44,8 @@ first day no longer covered).",
         (name = "audit", description = "The append-only, hash-chained audit trail."),
         (name = "operations", description = "Health checks for orchestrators and load balancers."),
     ),
-    components(schemas(Problem, ProblemFieldError)),
+    // `ComparisonBasis` appears only among query parameters, which do not register their schemas.
+    components(schemas(Problem, ProblemFieldError, crate::domain::ComparisonBasis)),
 )]
 pub struct ApiDoc;
 
@@ -167,6 +168,7 @@ pub fn add_conventions(api: &mut utoipa::openapi::OpenApi) {
     }
 
     add_security(api);
+    add_text_rules(api);
     for (path, item) in api.paths.paths.iter_mut() {
         if !path.starts_with(API_PREFIX) {
             continue;
@@ -216,6 +218,111 @@ pub fn add_conventions(api: &mut utoipa::openapi::OpenApi) {
             add_problems(op, &["409", "412"]);
         }
     }
+}
+
+/// What text in a JSON request body may hold: no control characters but tab, line feed and
+/// carriage return (`extract::is_allowed_in_text`).
+pub const TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+
+/// What a query parameter or a token endpoint parameter may hold: no control characters at all
+/// (the checks in `middleware` and `routes::auth`).
+pub const LINE_PATTERN: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
+
+/// States the rules every text input follows: `LINE_PATTERN` on each free-text query parameter
+/// and token endpoint parameter, `TEXT_PATTERN` on each free-text string of a JSON body, and the
+/// length limit of `q`.
+fn add_text_rules(api: &mut utoipa::openapi::OpenApi) {
+    let mut bodies = Vec::new();
+    for (path, item) in api.paths.paths.iter_mut() {
+        let body_pattern = if path.starts_with(AUTH_PREFIX) {
+            LINE_PATTERN
+        } else {
+            TEXT_PATTERN
+        };
+        for op in [&mut item.get, &mut item.post, &mut item.patch, &mut item.put, &mut item.delete]
+            .into_iter()
+            .flatten()
+        {
+            for parameter in op.parameters.iter_mut().flatten() {
+                let RefOr::T(parameter) = parameter else {
+                    continue;
+                };
+                if !matches!(parameter.parameter_in, ParameterIn::Query) {
+                    continue;
+                }
+                if let Some(RefOr::T(Schema::Object(schema))) = parameter.schema.as_mut()
+                    && mark_text(schema, LINE_PATTERN)
+                    && parameter.name == "q"
+                {
+                    schema.max_length = Some(crate::search::MAX_QUERY_CHARS);
+                }
+            }
+            if let Some(RefOr::T(body)) = op.request_body.as_mut() {
+                for content in body.content.values_mut() {
+                    if let RefOr::T(content) = content
+                        && let Some(schema) = content.schema.as_mut()
+                    {
+                        collect_text(schema, body_pattern, &mut bodies);
+                    }
+                }
+            }
+        }
+    }
+    // JSON body schemas are components; follow their references, each once.
+    let Some(components) = api.components.as_mut() else {
+        return;
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = bodies.pop() {
+        if seen.insert(name.clone())
+            && let Some(schema) = components.schemas.get_mut(&name)
+        {
+            collect_text(schema, TEXT_PATTERN, &mut bodies);
+        }
+    }
+}
+
+/// Gives the free-text strings within `schema` `pattern`, and adds the names of the component
+/// schemas it refers to to `refs`.
+fn collect_text(schema: &mut RefOr<Schema>, pattern: &str, refs: &mut Vec<String>) {
+    match schema {
+        RefOr::Ref(r) => {
+            if let Some(name) = r.ref_location.strip_prefix("#/components/schemas/") {
+                refs.push(name.to_owned());
+            }
+        }
+        RefOr::T(Schema::Object(object)) => {
+            mark_text(object, pattern);
+            for property in object.properties.values_mut() {
+                collect_text(property, pattern, refs);
+            }
+        }
+        RefOr::T(Schema::Array(array)) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                collect_text(items, pattern, refs);
+            }
+        }
+        RefOr::T(Schema::OneOf(one_of)) => one_of.items.iter_mut().for_each(|s| collect_text(s, pattern, refs)),
+        RefOr::T(Schema::AllOf(all_of)) => all_of.items.iter_mut().for_each(|s| collect_text(s, pattern, refs)),
+        RefOr::T(Schema::AnyOf(any_of)) => any_of.items.iter_mut().for_each(|s| collect_text(s, pattern, refs)),
+        RefOr::T(_) => {}
+    }
+}
+
+/// Gives a free-text string (no choices or pattern of its own, no format but `password`)
+/// `pattern`; whether the schema is one.
+fn mark_text(schema: &mut Object, pattern: &str) -> bool {
+    let string = match &schema.schema_type {
+        SchemaType::Type(t) => *t == Type::String,
+        SchemaType::Array(types) => types.contains(&Type::String),
+        SchemaType::AnyValue => false,
+    };
+    let free_format = matches!(schema.format, None | Some(SchemaFormat::KnownFormat(KnownFormat::Password)));
+    let free = string && free_format && schema.enum_values.is_none() && schema.pattern.is_none();
+    if free {
+        schema.pattern = Some(pattern.to_owned());
+    }
+    free
 }
 
 /// Error answers by status, as named components.

@@ -187,7 +187,7 @@ pub async fn get_activity(
     let model = service::find_visible(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
     let activity = service::view(db.get_ref(), model).await?;
     audit_reads(db.get_ref(), &ctx, std::slice::from_ref(&activity)).await?;
-    Ok(conditional::one(&req, &activity))
+    conditional::one(&req, &activity)
 }
 
 /// An activity the caller may change: 404 when it may not see it, 403 when its unit is not a

@@ -129,7 +129,7 @@ pub async fn list_areas(db: web::Data<DatabaseConnection>, query: ListQuery<Area
 #[get("/areas/{id}")]
 pub async fn get_area(req: HttpRequest, db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let area = service::get(db.get_ref(), id.into_inner()).await?;
-    Ok(conditional::one(&req, &area))
+    conditional::one(&req, &area)
 }
 
 /// Create an area

@@ -1,6 +1,6 @@
 //! `/audit-events`: the audit trail, read-only. No operation changes or deletes an event.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use entity::audit_events;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -10,6 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::conditional::{self, Versioned};
 use crate::context::RequestContext;
 use crate::domain::Classification;
 use crate::error::{ApiError, ApiResult};
@@ -80,6 +81,14 @@ pub struct AuditEvent {
     pub prev_hash: String,
     /// SHA-256 over this event's fields and `prev_hash`.
     pub hash: String,
+}
+
+/// An event is never changed once written: every event is at its first version, and its `ETag`
+/// differs between readers only where `changes` is withheld.
+impl Versioned for AuditEvent {
+    fn version(&self) -> i32 {
+        1
+    }
 }
 
 impl AuditEvent {
@@ -157,7 +166,12 @@ pub async fn list_audit_events(
     responses((status = 200, description = "The event.", body = AuditEvent)),
 )]
 #[get("/audit-events/{id}")]
-pub async fn get_audit_event(ctx: RequestContext, db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get_audit_event(
+    req: HttpRequest,
+    ctx: RequestContext,
+    db: web::Data<DatabaseConnection>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let event = audit_events::Entity::find()
         .filter(audit_events::Column::Id.eq(id.into_inner()))
         .one(db.get_ref())
@@ -168,7 +182,7 @@ pub async fn get_audit_event(ctx: RequestContext, db: web::Data<DatabaseConnecti
                 vi: "sự kiện nhật ký",
             })
         })?;
-    Ok(HttpResponse::Ok().json(AuditEvent::for_reader(event, ctx.principal()?)))
+    conditional::one(&req, &AuditEvent::for_reader(event, ctx.principal()?))
 }
 
 pub fn configure(cfg: &mut ServiceConfig) {

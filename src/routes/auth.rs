@@ -76,12 +76,28 @@ pub struct TokenResponse {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct RevokeRequest {
     /// The refresh token to revoke, with every token rotated from the same login.
+    #[schema(min_length = 1)]
     pub token: String,
     /// `refresh_token` or `access_token` (a hint; access tokens expire on their own).
     pub token_type_hint: Option<String>,
 }
 
-/// Reads a form or JSON body into a string map; a parameter given twice is an error (RFC 6749 §3.2).
+/// The parameters the token and revocation endpoints read; others are ignored (RFC 6749 §3.2).
+const PARAMETERS: &[&str] = &[
+    "grant_type",
+    "username",
+    "password",
+    "scope",
+    "client_id",
+    "client_secret",
+    "refresh_token",
+    "token",
+    "token_type_hint",
+];
+
+/// Reads the parameters of a form or JSON body into a string map. Unrecognized parameters are
+/// ignored; a recognized one given twice, not a string, or holding a control character is an
+/// error (RFC 6749 §3.2). In JSON, `null` is a parameter not given.
 fn parameters(req: &HttpRequest, body: &[u8]) -> ApiResult<HashMap<String, String>> {
     if body.len() > MAX_BODY {
         return Err(ApiError::PayloadTooLarge { limit: MAX_BODY });
@@ -102,9 +118,10 @@ fn parameters(req: &HttpRequest, body: &[u8]) -> ApiResult<HashMap<String, Strin
             let map: serde_json::Map<String, serde_json::Value> =
                 serde_json::from_slice(body).map_err(|_| invalid_request("The body is not a JSON object."))?;
             map.into_iter()
+                .filter(|(k, v)| !v.is_null() && PARAMETERS.contains(&k.as_str()))
                 .map(|(k, v)| match v {
                     serde_json::Value::String(s) => Ok((k, s)),
-                    _ => Err(invalid_request("Every parameter must be a string.")),
+                    _ => Err(invalid_request("Every parameter must be a string or null.")),
                 })
                 .collect::<ApiResult<_>>()?
         }
@@ -118,7 +135,7 @@ fn parameters(req: &HttpRequest, body: &[u8]) -> ApiResult<HashMap<String, Strin
         }
     };
     let mut map = HashMap::new();
-    for (key, value) in pairs {
+    for (key, value) in pairs.into_iter().filter(|(k, _)| PARAMETERS.contains(&k.as_str())) {
         if value.chars().any(char::is_control) {
             return Err(invalid_request("Parameters must not contain control characters."));
         }

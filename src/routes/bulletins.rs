@@ -149,7 +149,7 @@ pub async fn get_bulletin(
     let model = service::find_visible(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
     let bulletin = service::view(db.get_ref(), model).await?;
     audit_reads(db.get_ref(), &ctx, std::slice::from_ref(&bulletin)).await?;
-    Ok(conditional::one(&req, &bulletin))
+    conditional::one(&req, &bulletin)
 }
 
 /// Send a bulletin

@@ -118,7 +118,7 @@ pub async fn list_clients(db: web::Data<DatabaseConnection>, query: ListQuery<Cl
 #[get("/clients/{id}")]
 pub async fn get_client(req: HttpRequest, db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let model = common::find_live::<clients::Entity, _>(db.get_ref(), id.into_inner()).await?;
-    Ok(conditional::one(&req, &service::view(db.get_ref(), model).await?))
+    conditional::one(&req, &service::view(db.get_ref(), model).await?)
 }
 
 /// Register an agency client

@@ -164,7 +164,7 @@ pub async fn get_cluster(
     let model = access::visible_cluster(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
     access::audit_read::<clusters::Entity, _>(db.get_ref(), &ctx, model.id, &model.classification).await?;
     let cluster = service::view(db.get_ref(), model, params.0.as_of.map(Into::into)).await?;
-    Ok(conditional::one(&req, &cluster))
+    conditional::one(&req, &cluster)
 }
 
 /// Create a cluster

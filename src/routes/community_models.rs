@@ -130,7 +130,7 @@ pub async fn list_community_models(
 #[get("/community-models/{id}")]
 pub async fn get_community_model(req: HttpRequest, db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let model = service::find(db.get_ref(), id.into_inner()).await?;
-    Ok(conditional::one(&req, &service::view(db.get_ref(), model).await?))
+    conditional::one(&req, &service::view(db.get_ref(), model).await?)
 }
 
 /// Record a community model

@@ -107,7 +107,7 @@ pub async fn list_incident_categories(
 #[get("/incident-categories/{id}")]
 pub async fn get_incident_category(req: HttpRequest, db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let model = common::find_live::<incident_categories::Entity, _>(db.get_ref(), id.into_inner()).await?;
-    Ok(conditional::one(&req, &IncidentCategory::from_model(model)))
+    conditional::one(&req, &IncidentCategory::from_model(model))
 }
 
 /// Create an incident category

@@ -208,7 +208,7 @@ pub async fn get_incident(
     let model = service::find_visible(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
     let incident = service::view(db.get_ref(), model).await?;
     audit_reads(db.get_ref(), &ctx, std::slice::from_ref(&incident)).await?;
-    Ok(conditional::one(&req, &incident))
+    conditional::one(&req, &incident)
 }
 
 /// An incident the caller may change: 404 when it may not see it, 403 when its unit is not a

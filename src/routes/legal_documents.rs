@@ -112,7 +112,7 @@ pub async fn list_legal_documents(db: web::Data<DatabaseConnection>, query: List
 #[get("/legal-documents/{id}")]
 pub async fn get_legal_document(req: HttpRequest, db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let document = LegalDocument::from_model(common::find_live::<legal_documents::Entity, _>(db.get_ref(), id.into_inner()).await?)?;
-    Ok(conditional::one(&req, &document))
+    conditional::one(&req, &document)
 }
 
 /// Create a legal document

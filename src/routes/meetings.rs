@@ -231,7 +231,7 @@ pub async fn get_meeting(
     let meeting = service::view(db.get_ref(), model).await?;
     let read = [(meeting.stamp.id, meeting.cluster_id, meeting.classification.as_ref())];
     access::audit_cluster_record_reads::<meetings::Entity, _>(db.get_ref(), &ctx, read).await?;
-    Ok(conditional::one(&req, &meeting))
+    conditional::one(&req, &meeting)
 }
 
 /// A meeting the caller may change: 404 when it may not see it, 403 when its unit is not a
@@ -368,7 +368,7 @@ pub async fn get_action_item(
     let model = service::find_visible_item(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
     let item = service::item_view(db.get_ref(), model).await?;
     service::audit_item_reads(db.get_ref(), &ctx, std::slice::from_ref(&item)).await?;
-    Ok(conditional::one(&req, &item))
+    conditional::one(&req, &item)
 }
 
 /// Update an action item

@@ -112,7 +112,7 @@ pub async fn get_member(
     let cluster = access::visible_cluster(db.get_ref(), ctx.principal()?, cluster_id).await?;
     let member = service::find(db.get_ref(), cluster_id, member_id).await?;
     access::audit_read::<cluster_members::Entity, _>(db.get_ref(), &ctx, member.id, &cluster.classification).await?;
-    Ok(conditional::one(&req, &service::view(db.get_ref(), member).await?))
+    conditional::one(&req, &service::view(db.get_ref(), member).await?)
 }
 
 /// Add a member

@@ -235,7 +235,7 @@ pub async fn get_regulation(
 ) -> ApiResult<HttpResponse> {
     let (model, cluster) = visible(db.get_ref(), &ctx, id.into_inner()).await?;
     access::audit_read::<regulations::Entity, _>(db.get_ref(), &ctx, model.id, &cluster.classification).await?;
-    Ok(conditional::one(&req, &service::view(db.get_ref(), model).await?))
+    conditional::one(&req, &service::view(db.get_ref(), model).await?)
 }
 
 /// A regulation whose cluster the caller may see, with that cluster; 404 otherwise.

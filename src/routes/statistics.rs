@@ -10,20 +10,24 @@ use uuid::Uuid;
 
 use crate::context::RequestContext;
 use crate::domain::{ComparisonBasis, Date};
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::StrictQuery;
 use crate::services::statistics::{self as service, Period, Scope};
 use crate::services::{access, common};
 use crate::text;
 use crate::views::statistics::Statistics;
 
-/// The period: either `period`, or both `from` and `to`. Days are Vietnam's (UTC+07:00).
+/// The period: either `period`, or both `from` and `to` (any other combination is a 422). Days
+/// are Vietnam's (UTC+07:00).
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct StatisticsParams {
     /// A year (`2023`), a quarter (`2023-Q4`) or a month (`2023-12`).
-    #[param(example = "2023")]
+    #[param(
+        example = "2023",
+        pattern = r"^(19[0-9]{2}|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])(-Q[1-4]|-0[1-9]|-1[0-2])?$"
+    )]
     pub period: Option<String>,
     /// The first day counted (with `to`, instead of `period`).
     pub from: Option<Date>,
@@ -38,13 +42,14 @@ impl StatisticsParams {
         match (&self.period, self.from, self.to) {
             (Some(named), None, None) => Period::named(named),
             (None, Some(from), Some(to)) => Period::days(from.into(), to.into()),
-            _ => Err(ApiError::bad_field(FieldError::invalid(
+            // Each parameter is well-formed; only their combination is wrong.
+            _ => Err(ApiError::validation(vec![FieldError::invalid(
                 "period",
                 text!(
                     en: "Give either `period` or both `from` and `to`.",
                     vi: "Hãy ghi `period`, hoặc cả `from` và `to`."
                 ),
-            ))),
+            )])),
         }
     }
 }
@@ -59,7 +64,10 @@ impl StatisticsParams {
 #[utoipa::path(
     tag = "statistics",
     params(("id" = Uuid, Path, description = "The cluster's id."), StatisticsParams),
-    responses((status = 200, description = "The cluster's statistics.", body = Statistics)),
+    responses(
+        (status = 200, description = "The cluster's statistics.", body = Statistics),
+        (status = 422, description = "Well-formed parameters that do not go together: `period` with `from` or `to`, only one of `from` and `to`, `to` before `from`, years outside 1900–9998, or more than 3660 days.", body = Problem, content_type = "application/problem+json"),
+    ),
 )]
 #[get("/clusters/{id}/statistics")]
 pub async fn get_cluster_statistics(
@@ -84,7 +92,10 @@ pub async fn get_cluster_statistics(
 #[utoipa::path(
     tag = "statistics",
     params(("id" = Uuid, Path, description = "The unit's id."), StatisticsParams),
-    responses((status = 200, description = "The unit's statistics.", body = Statistics)),
+    responses(
+        (status = 200, description = "The unit's statistics.", body = Statistics),
+        (status = 422, description = "Well-formed parameters that do not go together: `period` with `from` or `to`, only one of `from` and `to`, `to` before `from`, years outside 1900–9998, or more than 3660 days.", body = Problem, content_type = "application/problem+json"),
+    ),
 )]
 #[get("/units/{id}/statistics")]
 pub async fn get_unit_statistics(

@@ -190,7 +190,7 @@ pub async fn list_units(db: web::Data<DatabaseConnection>, query: ListQuery<Unit
 #[get("/units/{id}")]
 pub async fn get_unit(req: HttpRequest, db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let unit = service::get(db.get_ref(), id.into_inner()).await?;
-    Ok(conditional::one(&req, &unit))
+    conditional::one(&req, &unit)
 }
 
 /// List a unit's children

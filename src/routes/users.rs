@@ -62,7 +62,7 @@ pub struct CreateUserRequest {
     #[serde(default)]
     pub clearance: Option<Classification>,
     /// 12–200 characters.
-    #[schema(example = "a long passphrase of words", format = Password)]
+    #[schema(example = "a long passphrase of words", format = Password, min_length = 12, max_length = 200)]
     pub password: String,
 }
 
@@ -88,7 +88,7 @@ pub struct UpdateUserRequest {
     pub disabled: Patch<bool>,
     /// A new password, 12–200 characters.
     #[serde(default)]
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, min_length = 12, max_length = 200)]
     pub password: Patch<String>,
 }
 
@@ -123,7 +123,7 @@ pub async fn list_users(db: web::Data<DatabaseConnection>, query: ListQuery<User
 #[get("/users/{id}")]
 pub async fn get_user(req: HttpRequest, db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let model = common::find_live::<users::Entity, _>(db.get_ref(), id.into_inner()).await?;
-    Ok(conditional::one(&req, &User::from_model(model)?))
+    conditional::one(&req, &User::from_model(model)?)
 }
 
 /// Create a user

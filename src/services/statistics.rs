@@ -110,18 +110,23 @@ impl Period {
     }
 
     /// The days from `from` to `to`, both included.
+    /// The days from `from` to `to`, both included. Both are well-formed days, so what is wrong
+    /// with them is a rule they break together (a 422).
     pub fn days(from: NaiveDate, to: NaiveDate) -> ApiResult<Self> {
+        let broken = |error: FieldError| Err(ApiError::validation(vec![error]));
         if to < from {
-            return Err(ApiError::bad_field(FieldError::date_order("to", "from")));
+            return broken(FieldError::date_order("to", "from"));
         }
         if from.year() < 1900 || to.year() > 9998 {
-            return Err(bad_period("from", "Years run from 1900 to 9998.", "Năm phải từ 1900 đến 9998."));
+            return broken(FieldError::invalid(
+                "from",
+                text!(en: "Years run from 1900 to 9998.", vi: "Năm phải từ 1900 đến 9998."),
+            ));
         }
         if (to - from).num_days() >= MAX_DAYS as i64 {
-            return Err(bad_period(
+            return broken(FieldError::invalid(
                 "to",
-                "A period covers at most 3660 days.",
-                "Một kỳ thống kê dài tối đa 3660 ngày.",
+                text!(en: "A period covers at most 3660 days.", vi: "Một kỳ thống kê dài tối đa 3660 ngày."),
             ));
         }
         Ok(Self {

@@ -111,7 +111,8 @@ async fn stray_query_parameters_are_refused_everywhere() {
     assert_eq!(app.collect("/api/v1/units").await.len(), 1, "the refused POST created nothing");
 }
 
-/// Input that used to reach the database: out-of-range dates, NUL characters, duplicate keys.
+/// Input that used to reach the database: out-of-range dates, NUL and other control characters,
+/// duplicate keys; and numbers JSON does not tell apart.
 #[actix_web::test]
 async fn input_the_databases_cannot_store_is_refused() {
     let app = spawn_app().await;
@@ -148,15 +149,27 @@ async fn input_the_databases_cannot_store_is_refused() {
         ),
         (
             r#"{"name": "Gia\u0007Lâm", "force": "police", "level": "district"}"#,
-            422,
+            400,
             "name",
             "control character",
+        ),
+        (
+            r#"{"name": "x", "force": "police", "level": "district", "contact": {"address": "a\u009fb"}}"#,
+            400,
+            "contact.address",
+            "C1 control character deep inside",
         ),
         (
             r#"{"name": "x", "name": "y", "force": "police", "level": "district"}"#,
             400,
             "name",
             "a member given twice",
+        ),
+        (
+            r#"{"name": "x", "force": "police", "level": "district", "name": "y", "staff": 1.0}"#,
+            400,
+            "name",
+            "a member given twice beside a number written with a zero fraction",
         ),
     ];
     for (body, status, field, why) in bodies {
@@ -179,6 +192,25 @@ async fn input_the_databases_cannot_store_is_refused() {
         assert_eq!(answer.status, 400, "{query}");
         assert_eq!(answer.problem().1[0].0, field, "{query}");
     }
+    assert!(app.collect("/api/v1/units").await.is_empty(), "nothing was stored");
+
+    // JSON has one kind of number: `24.0` and `2.4e1` are the integer 24; `24.5` is no integer.
+    let a = app.unit("Đồn Biên phòng A").await;
+    let b = app.unit("Đồn Biên phòng B").await;
+    let members = json!([{"unit_id": a}, {"unit_id": b}]);
+    for (hours, status) in [(json!(24.0), 201), (json!(2.4e1), 201), (json!(24.5), 400)] {
+        let answer = app
+            .post(
+                "/api/v1/clusters",
+                &json!({"name": format!("Cụm {hours}"), "kind": "bilateral", "members": members, "reporting_sla_hours": hours}),
+            )
+            .await;
+        assert_eq!(answer.status.as_u16(), status, "{hours}: {answer:?}");
+        if status == 201 {
+            assert_eq!(answer.body["reporting_sla_hours"], 24, "{hours}");
+        }
+    }
+
     let json_patch = app
         .send(
             app.request(Method::POST, "/api/v1/units")
@@ -187,7 +219,6 @@ async fn input_the_databases_cannot_store_is_refused() {
         )
         .await;
     assert_eq!(json_patch.status, 415, "JSON Patch is not JSON Merge Patch");
-    assert!(app.collect("/api/v1/units").await.is_empty(), "nothing was stored");
 }
 
 #[actix_web::test]
@@ -532,6 +563,22 @@ async fn reads_carry_etags_and_honour_if_none_match() {
         .await;
     assert_eq!(changed.status, 200, "a new version is sent in full");
     assert!(changed.header("etag").is_some_and(|t| t.starts_with("\"2-")));
+
+    for malformed in ["2", "W/2", "\"2", ""] {
+        let answer = app.send(app.request(Method::GET, &path).header("if-none-match", malformed)).await;
+        assert_eq!(answer.status, 400, "If-None-Match: {malformed}");
+        assert_eq!(answer.problem().1[0].0, "If-None-Match");
+    }
+
+    // Audit events never change; they are tagged all the same.
+    let events = app.get("/api/v1/audit-events?limit=1").await;
+    let event = format!("/api/v1/audit-events/{}", events.body["items"][0]["id"].as_str().expect("an event"));
+    let first = app.get(&event).await;
+    let tag = first.header("etag").expect("an ETag").to_owned();
+    let again = app
+        .send(app.request(Method::GET, &event).header("if-none-match", tag.as_str()))
+        .await;
+    assert_eq!(again.status, 304, "{event}");
 }
 
 #[actix_web::test]

@@ -69,3 +69,25 @@ fn every_operation_is_documented_with_its_errors() {
         }
     }
 }
+
+/// Every `$ref` names something the document holds.
+#[test]
+fn every_reference_resolves() {
+    fn walk(doc: &Value, node: &Value, at: &str) {
+        match node {
+            Value::Object(members) => {
+                if let Some(Value::String(target)) = members.get("$ref") {
+                    let pointer = target.strip_prefix('#').expect("a local reference");
+                    assert!(doc.pointer(pointer).is_some(), "{at} refers to {target}, which does not exist");
+                }
+                for (key, value) in members {
+                    walk(doc, value, &format!("{at}/{key}"));
+                }
+            }
+            Value::Array(items) => items.iter().enumerate().for_each(|(i, v)| walk(doc, v, &format!("{at}/{i}"))),
+            _ => {}
+        }
+    }
+    let doc = committed();
+    walk(&doc, &doc, "");
+}

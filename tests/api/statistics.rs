@@ -283,17 +283,19 @@ async fn acknowledgements_are_counted_and_periods_are_checked() {
         (Some(1), Some(1))
     );
 
-    // Periods are a named year, quarter or month, or both ends; nothing else.
-    for bad in [
-        "period=2023-Q5",
-        "period=2023&from=2023-01-01",
-        "from=2023-01-01",
-        "from=2023-02-01&to=2023-01-01",
-        "period=2023&x=1",
-        "",
+    // Periods are a named year, quarter or month, or both ends; nothing else. A malformed
+    // parameter is a 400; well-formed ones that do not go together are a 422.
+    for (bad, status) in [
+        ("period=2023-Q5", StatusCode::BAD_REQUEST),
+        ("period=2023&x=1", StatusCode::BAD_REQUEST),
+        ("period=2023&from=2023-01-01", StatusCode::UNPROCESSABLE_ENTITY),
+        ("from=2023-01-01", StatusCode::UNPROCESSABLE_ENTITY),
+        ("from=2023-02-01&to=2023-01-01", StatusCode::UNPROCESSABLE_ENTITY),
+        ("from=2013-01-01&to=2023-12-31", StatusCode::UNPROCESSABLE_ENTITY),
+        ("", StatusCode::UNPROCESSABLE_ENTITY),
     ] {
         let answer = app.get(&format!("/api/v1/clusters/{cluster}/statistics?{bad}")).await;
-        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}: {answer:?}");
+        assert_eq!(answer.status, status, "{bad}: {answer:?}");
     }
     // Statistics of a cluster the caller cannot see, or of no unit, do not exist; an auditor
     // may not run statistics.

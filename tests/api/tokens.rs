@@ -553,3 +553,59 @@ async fn a_replayed_client_registration_does_not_show_the_secret_again() {
     let secret = first.body["client_secret"].as_str().unwrap();
     assert!(stored.iter().all(|b| !b.contains(secret)), "the secret is not stored");
 }
+
+/// RFC 6749 §3.2: parameters the endpoint does not know are ignored, whatever they hold; the ones
+/// it knows are strings (or, in JSON, `null` for not given), each given once.
+#[actix_web::test]
+async fn unrecognized_parameters_are_ignored() {
+    let app = spawn_app().await;
+    user(&app, "can.bo.a", "officer").await;
+    let json_login = |body: Value| {
+        app.send(
+            app.anonymous_request(Method::POST, "/api/v1/auth/token")
+                .header("content-type", "application/json")
+                .body(body.to_string()),
+        )
+    };
+    let ok = json_login(json!({
+        "grant_type": "password", "username": "can.bo.a", "password": "correct horse battery staple",
+        "scope": null, "extra": {"nested": [1, 2]}, "note": "\u{7}", "flag": true
+    }))
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{ok:?}");
+    let form_ok = form(
+        &app,
+        "/api/v1/auth/token",
+        &[
+            ("grant_type", "password"),
+            ("username", "can.bo.a"),
+            ("password", "correct horse battery staple"),
+            ("x", "1"),
+            ("x", "\u{7}"),
+        ],
+    )
+    .await;
+    assert_eq!(form_ok.status, StatusCode::OK, "{form_ok:?}");
+
+    for (body, why) in [
+        (
+            json!({"grant_type": "password", "username": 5, "password": "x"}),
+            "a number for a known parameter",
+        ),
+        (
+            json!({"grant_type": "password", "username": "can.bo.a\u{7}", "password": "x"}),
+            "a control character",
+        ),
+    ] {
+        let answer = json_login(body).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{why}: {answer:?}");
+        assert_eq!(answer.body["error"], "invalid_request", "{why}");
+    }
+    let twice = form(
+        &app,
+        "/api/v1/auth/token",
+        &[("grant_type", "password"), ("username", "a"), ("username", "b"), ("password", "x")],
+    )
+    .await;
+    assert_eq!(twice.body["error"], "invalid_request", "a known parameter given twice: {twice:?}");
+}
