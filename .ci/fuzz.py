@@ -4,10 +4,11 @@ the coordinators of Gia Lâm and of Lệ Thủy, who belong to different liaison
 peers for the object-level authorization check, and the admin for the operations only an admin
 may call.
 
-    python3 .ci/fuzz.py BINARY ST [--database-url URL] [--max-time SECONDS] [--seed N]
+    python3 .ci/fuzz.py BINARY ST [--database-url URL] [--max-time SECONDS] [--seed N] [-- ST-OPTIONS]
 
-BINARY is the `lienket` executable, ST the `st` executable of schemathesis. Exits non-zero when
-schemathesis reports a failure or the server cannot be started."""
+BINARY is the `lienket` executable, ST the `st` executable of schemathesis; options after `--` go
+to `st run` (e.g. `--phases coverage --include-path-regex clusters` to narrow a rerun). Exits
+non-zero when schemathesis reports a failure or the server cannot be started."""
 
 import argparse
 import json
@@ -126,7 +127,10 @@ def main():
     parser.add_argument("--database-url")
     parser.add_argument("--max-time", type=int, default=600)
     parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:split])
+    extra = argv[split + 1 :]
 
     work = tempfile.mkdtemp(prefix="lienket-fuzz-")
     port = free_port()
@@ -178,6 +182,7 @@ def main():
             "junit",
             "--report-dir",
             os.path.join(work, "report"),
+            *extra,
         ]
         print("running:", " ".join(command), flush=True)
         result = subprocess.run(
