@@ -84,6 +84,11 @@ pub struct ServerSettings {
     #[arg(long, env = "LIENKET_MAX_BODY_BYTES", default_value_t = 1_048_576, value_parser = clap::value_parser!(u64).range(1024..=104_857_600))]
     pub max_body_bytes: u64,
 
+    /// Seconds a request body may take to arrive, from the end of its head; a client that is
+    /// slower (or stalls) gets 408 and its connection is closed.
+    #[arg(long, env = "LIENKET_BODY_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout_secs: u64,
+
     /// Seconds in-flight requests get to finish on SIGTERM/SIGINT before the process exits.
     #[arg(long, env = "LIENKET_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,

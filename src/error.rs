@@ -395,6 +395,10 @@ impl ApiError {
             ApiError::MethodNotAllowed { allowed } => {
                 builder.insert_header((header::ALLOW, allowed.join(", ")));
             }
+            // The rest of a body that came too slowly is not read: the connection cannot go on.
+            ApiError::Status(StatusCode::REQUEST_TIMEOUT) => {
+                builder.force_close();
+            }
             _ => {}
         }
         match serde_json::to_vec(&problem) {

@@ -2,10 +2,11 @@
 //! JSON bodies (`JsonBody`) and list queries (`ListQuery`).
 
 use std::future::{Ready, ready};
+use std::time::Duration;
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::web::BytesMut;
+use actix_web::http::{StatusCode, header};
+use actix_web::web::{Bytes, BytesMut};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
@@ -32,6 +33,36 @@ const SERVER_OWNED: &[&str] = &[
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
+/// How long a request body may take to arrive, registered as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub Duration);
+
+/// Reads a whole request body of at most `limit` bytes. A longer one is a 413; one that has not
+/// arrived within the configured `BodyTimeout` (a slow or stalled client) is a 408, and the
+/// connection is closed, as what is left of the body will not be read.
+pub async fn read_body(req: &HttpRequest, mut payload: Payload, limit: usize) -> ApiResult<Bytes> {
+    let timeout = req.app_data::<web::Data<BodyTimeout>>().map_or(Duration::from_secs(30), |t| t.0);
+    let read = async move {
+        let mut body = BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| {
+                ApiError::bad_request(text!(
+                    en: "The request body could not be read: {e}.",
+                    vi: "Không đọc được nội dung yêu cầu: {e}."
+                ))
+            })?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    };
+    actix_web::rt::time::timeout(timeout, read)
+        .await
+        .map_err(|_| ApiError::Status(StatusCode::REQUEST_TIMEOUT))?
+}
+
 /// A JSON object body (`application/json` or any `application/*+json`, such as
 /// `application/merge-patch+json`), size-limited and deserialized strictly.
 #[derive(Debug)]
@@ -44,22 +75,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req.app_data::<web::Data<BodyLimit>>().map_or(1024 * 1024, |l| l.0);
         let checked = check_content_type(req).and_then(|()| check_declared_length(req, limit));
-        let mut payload = payload.take();
+        let payload = payload.take();
+        let req = req.clone();
         Box::pin(async move {
             checked?;
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::bad_request(text!(
-                        en: "The request body could not be read: {e}.",
-                        vi: "Không đọc được nội dung yêu cầu: {e}."
-                    ))
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge { limit });
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_body(&req, payload, limit).await?;
             parse_json_object(&body).map(JsonBody)
         })
     }
@@ -290,8 +310,31 @@ fn body_detail(error: &FieldError) -> Text {
     )
 }
 
+/// serde's message with the names of the server's own types left out: "expected struct
+/// ContactInput" reads "expected an object".
+fn without_type_names(message: &str) -> String {
+    const NAMED: &[(&str, &str)] = &[
+        ("expected tuple struct ", "expected an array"),
+        ("expected unit struct ", "expected null"),
+        ("expected struct ", "expected an object"),
+        ("expected enum ", "expected one of the allowed values"),
+    ];
+    let mut out = message.to_owned();
+    for (prefix, plain) in NAMED {
+        while let Some(at) = out.find(prefix) {
+            let name_start = at + prefix.len();
+            let name_len = out[name_start..]
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(out.len() - name_start);
+            out.replace_range(at..name_start + name_len, plain);
+        }
+    }
+    out
+}
+
 /// Turns a serde error at `path` into a field error with a stable code.
 fn serde_field_error(path: &str, message: &str) -> FieldError {
+    let message = &without_type_names(message);
     let path = if path == "." || path.is_empty() { "" } else { path };
     let join = |name: &str| {
         if path.is_empty() {
@@ -501,6 +544,20 @@ mod tests {
 
     /// A body, the field errors it should produce (none: only the status is checked), and why.
     type BodyCase<'a> = (&'a str, Vec<(String, &'a str)>, &'a str);
+
+    #[test]
+    fn errors_do_not_name_the_servers_types() {
+        assert_eq!(
+            without_type_names("invalid type: string \"x\", expected struct ContactInput at line 1"),
+            "invalid type: string \"x\", expected an object at line 1"
+        );
+        assert_eq!(without_type_names("expected enum Severity"), "expected one of the allowed values");
+        assert_eq!(
+            without_type_names("invalid length 1, expected tuple struct Pair"),
+            "invalid length 1, expected an array"
+        );
+        assert_eq!(without_type_names("missing field `name`"), "missing field `name`");
+    }
 
     #[test]
     fn body_errors_name_their_field() {

@@ -7,12 +7,11 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::web::{Bytes, BytesMut, Data};
+use actix_web::web::{Bytes, Data};
 use actix_web::{HttpMessage, HttpResponse};
 use chrono::Duration;
 use chrono::{DateTime, Utc};
 use entity::idempotency_keys;
-use futures_util::StreamExt;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr};
 use sha2::{Digest, Sha256};
@@ -20,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::context::RequestContext;
 use crate::db;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::extract::BodyLimit;
+use crate::extract::{BodyLimit, read_body};
 use crate::text;
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -129,18 +128,8 @@ async fn prepare(req: &mut ServiceRequest, scope: String) -> ApiResult<Prepared>
         .ok_or_else(|| ApiError::internal("no database"))?;
     let limit = req.app_data::<Data<BodyLimit>>().map_or(1024 * 1024, |l| l.0);
     let ttl = req.app_data::<Data<IdempotencyTtl>>().map_or(Duration::hours(24), |t| t.0);
-    let mut payload = req.take_payload();
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::bad_request(text!(en: "The request body could not be read: {e}.", vi: "Không đọc được nội dung yêu cầu: {e}."))
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let body = body.freeze();
+    let payload = req.take_payload();
+    let body = read_body(req.request(), payload, limit).await?;
     let mut hasher = Sha256::new();
     for part in [
         req.method().as_str().as_bytes(),

@@ -91,7 +91,9 @@ pub async fn request_context(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert(REQUEST_ID, value);
     }
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    for (name, value) in PROTECTIVE_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     }
@@ -233,6 +235,14 @@ struct Rendered {
     body: actix_web::web::Bytes,
 }
 
+/// Headers every answer carries: browsers neither guess content types nor show a page of the
+/// service (Swagger UI) inside another site's frame.
+const PROTECTIVE_HEADERS: [(HeaderName, &str); 3] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"),
+];
+
 impl Rendered {
     fn new(error: &ApiError, lang: Lang, request_id: &str, path: &str) -> Self {
         let response = finish_error(error, lang, request_id, path);
@@ -241,7 +251,7 @@ impl Rendered {
         if let Ok(value) = HeaderValue::from_str(request_id) {
             headers.push((REQUEST_ID, value));
         }
-        headers.push((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")));
+        headers.extend(PROTECTIVE_HEADERS.map(|(name, value)| (name, HeaderValue::from_static(value))));
         let body = match response.into_body().try_into_bytes() {
             Ok(bytes) => bytes,
             Err(_) => actix_web::web::Bytes::new(),

@@ -16,7 +16,7 @@ use crate::auth::passwords::PasswordHasherPool;
 use crate::auth::rate_limit::LoginLimits;
 use crate::auth::tokens::TokenService;
 use crate::config::{AuthSettings, DemoMode, ServerSettings};
-use crate::extract::BodyLimit;
+use crate::extract::{BodyLimit, BodyTimeout};
 use crate::idempotency::{self, IdempotencyTtl};
 use crate::middleware::TrustedProxies;
 use crate::openapi::{self, ApiDoc};
@@ -66,6 +66,7 @@ impl AuthState {
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub body_bytes: usize,
+    pub body_timeout: std::time::Duration,
     pub idempotency_ttl: chrono::Duration,
 }
 
@@ -73,6 +74,7 @@ impl From<&ServerSettings> for Limits {
     fn from(settings: &ServerSettings) -> Self {
         Self {
             body_bytes: usize::try_from(settings.max_body_bytes).unwrap_or(usize::MAX),
+            body_timeout: std::time::Duration::from_secs(settings.body_timeout_secs),
             idempotency_ttl: chrono::Duration::hours(settings.idempotency_ttl_hours.into()),
         }
     }
@@ -92,6 +94,7 @@ pub fn build_app(
         .into_utoipa_app()
         .app_data(web::Data::new(db))
         .app_data(web::Data::new(BodyLimit(limits.body_bytes)))
+        .app_data(web::Data::new(BodyTimeout(limits.body_timeout)))
         .app_data(web::Data::new(IdempotencyTtl(limits.idempotency_ttl)))
         .app_data(web::Data::new(auth.tokens))
         .app_data(web::Data::new(auth.hasher))

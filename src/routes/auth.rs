@@ -23,6 +23,7 @@ use crate::auth::tokens::{AccessGrant, TokenService};
 use crate::context::RequestContext;
 use crate::domain::{Classification, Role, Scope, Stored};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::read_body;
 use crate::services::common::{self, live};
 use crate::text;
 use crate::views::principals::{Me, missing, parse_words};
@@ -99,9 +100,6 @@ const PARAMETERS: &[&str] = &[
 /// ignored; a recognized one given twice, not a string, or holding a control character is an
 /// error (RFC 6749 §3.2). In JSON, `null` is a parameter not given.
 fn parameters(req: &HttpRequest, body: &[u8]) -> ApiResult<HashMap<String, String>> {
-    if body.len() > MAX_BODY {
-        return Err(ApiError::PayloadTooLarge { limit: MAX_BODY });
-    }
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -466,7 +464,7 @@ pub async fn issue_token(
     tokens: web::Data<TokenService>,
     hasher: web::Data<PasswordHasherPool>,
     limits: web::Data<LoginLimits>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let issuer = Issuer {
         db: db.get_ref(),
@@ -479,7 +477,7 @@ pub async fn issue_token(
     issuer
         .limit(rate_limit::address_key(ctx.client_addr.as_deref()), issuer.limits.per_address)
         .await?;
-    let params = parameters(&req, &body)?;
+    let params = parameters(&req, &read_body(&req, payload.into_inner(), MAX_BODY).await?)?;
     let response = match required(&params, "grant_type")? {
         "password" => issuer.password(&hasher, &params).await?,
         "client_credentials" => issuer.client(&req, &params).await?,
@@ -522,11 +520,11 @@ pub async fn revoke_token(
     db: web::Data<DatabaseConnection>,
     tokens: web::Data<TokenService>,
     limits: web::Data<LoginLimits>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let key = rate_limit::address_key(ctx.client_addr.as_deref());
     rate_limit::hit(db.get_ref(), &key, limits.per_address, limits.window_secs).await?;
-    let params = parameters(&req, &body)?;
+    let params = parameters(&req, &read_body(&req, payload.into_inner(), MAX_BODY).await?)?;
     let token = required(&params, "token")?;
     if let Ok(claims) = tokens.verify_refresh(token) {
         let txn = common::begin_write(db.get_ref()).await?;
