@@ -153,6 +153,7 @@ async fn spawn(demo: DemoMode, adjust: impl FnOnce(&mut ServerSettings)) -> Test
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         workers: 1,
         max_body_bytes: 64 * 1024,
+        body_timeout_secs: 30,
         shutdown_timeout_secs: 1,
         idempotency_ttl_hours: 24,
         demo,
@@ -392,4 +393,48 @@ impl Drop for TestDatabase {
             }
         }
     }
+}
+
+/// POSTs form fields to the token or revocation endpoint without a bearer token.
+pub async fn form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Answer {
+    form_with(app, path, fields, &[]).await
+}
+
+/// Like [`form`], with extra request headers.
+pub async fn form_with(app: &TestApp, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Answer {
+    let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    let mut request = app
+        .anonymous_request(Method::POST, path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    app.send(request).await
+}
+
+/// A password login.
+pub async fn login(app: &TestApp, username: &str, password: &str) -> Answer {
+    form(
+        app,
+        "/api/v1/auth/token",
+        &[("grant_type", "password"), ("username", username), ("password", password)],
+    )
+    .await
+}
+
+/// A refresh token exchanged for new tokens.
+pub async fn refresh(app: &TestApp, token: &str) -> Answer {
+    form(
+        app,
+        "/api/v1/auth/token",
+        &[("grant_type", "refresh_token"), ("refresh_token", token)],
+    )
+    .await
+}
+
+/// Unpadded base64url, as JWTs write their parts.
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }

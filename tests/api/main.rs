@@ -19,6 +19,7 @@ mod legal_documents;
 mod meetings;
 mod openapi;
 mod regulations;
+mod security;
 mod statistics;
 mod tokens;
 mod units;

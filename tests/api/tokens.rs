@@ -8,46 +8,13 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Answer, TestApp, spawn_app, spawn_app_with, user_grant};
+use crate::helpers::{Answer, TestApp, b64, form, login, refresh, spawn_app, spawn_app_with, user_grant};
 
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(0))
         .unwrap_or(0)
-}
-
-fn b64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-async fn form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Answer {
-    let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-    app.send(
-        app.anonymous_request(Method::POST, path)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body),
-    )
-    .await
-}
-
-async fn login(app: &TestApp, username: &str, password: &str) -> Answer {
-    form(
-        app,
-        "/api/v1/auth/token",
-        &[("grant_type", "password"), ("username", username), ("password", password)],
-    )
-    .await
-}
-
-async fn refresh(app: &TestApp, token: &str) -> Answer {
-    form(
-        app,
-        "/api/v1/auth/token",
-        &[("grant_type", "refresh_token"), ("refresh_token", token)],
-    )
-    .await
 }
 
 /// A unit and a user of `role` in it; returns the unit id.
