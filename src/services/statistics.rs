@@ -8,11 +8,10 @@ use entity::{
     activities, activity_figures, activity_participants, bulletin_recipients, bulletins, cluster_members, clusters, community_models,
     incident_categories, incidents,
 };
-use futures_util::future::{try_join, try_join3, try_join5};
+use futures_util::future::{try_join, try_join5};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationDef,
-    Select, TryGetable,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationDef, Select, TryGetable,
 };
 use uuid::Uuid;
 
@@ -355,16 +354,33 @@ fn incidents_of(p: &Principal, scope: Scope, (start, end): Window) -> Select<inc
     }
 }
 
+/// Adds `n` to the count of `key`.
+fn tally<K: Eq + std::hash::Hash>(counts: &mut HashMap<K, i64>, key: K, n: i64) {
+    *counts.entry(key).or_insert(0) += n;
+}
+
 async fn incident_figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope, window: Window) -> ApiResult<IncidentFigures> {
-    let select = incidents_of(p, scope, window);
-    let (by_status, by_severity, by_category) = try_join3(
-        count_by(db, select.clone(), incidents::Column::Status),
-        count_by(db, select.clone(), incidents::Column::Severity),
-        count_by::<_, Uuid, _>(db, select, incidents::Column::CategoryId),
-    )
-    .await?;
-    let by_status: Vec<(IncidentStatus, i64)> = in_order(by_status)?;
-    let by_severity: Vec<(Severity, i64)> = in_order(by_severity)?;
+    // One scan, counted by every combination; the three breakdowns are sums over it.
+    let combinations: Vec<(String, String, Uuid, i64)> = incidents_of(p, scope, window)
+        .select_only()
+        .column(incidents::Column::Status)
+        .column(incidents::Column::Severity)
+        .column(incidents::Column::CategoryId)
+        .column_as(count_all(), "n")
+        .group_by(incidents::Column::Status)
+        .group_by(incidents::Column::Severity)
+        .group_by(incidents::Column::CategoryId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let (mut by_status, mut by_severity, mut by_category) = (HashMap::new(), HashMap::new(), HashMap::new());
+    for (status, severity, category, n) in combinations {
+        tally(&mut by_status, status, n);
+        tally(&mut by_severity, severity, n);
+        tally(&mut by_category, category, n);
+    }
+    let by_status: Vec<(IncidentStatus, i64)> = in_order(by_status.into_iter().collect())?;
+    let by_severity: Vec<(Severity, i64)> = in_order(by_severity.into_iter().collect())?;
     let categories: HashMap<Uuid, incident_categories::Model> = incident_categories::Entity::find()
         .filter(incident_categories::Column::Id.is_in(by_category.iter().map(|(id, _)| *id)))
         .all(db)
@@ -398,19 +414,35 @@ async fn incident_figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scop
     })
 }
 
+/// `SUM(CASE WHEN condition THEN 1 ELSE 0 END)`: the rows meeting `condition`; `NULL` over no
+/// rows.
+fn count_where(condition: Condition) -> Expr {
+    Func::sum(Expr::case(condition, 1).finally(0)).into()
+}
+
 async fn timeliness<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope, window: Window) -> ApiResult<ReportingTimeliness> {
     let select = incidents_of(p, scope, window);
-    let with_sla = Query::select()
-        .column(clusters::Column::Id)
-        .from(clusters::Entity)
-        .and_where(clusters::Column::ReportingSlaHours.is_not_null())
-        .to_owned();
-    let judged = select.clone().filter(incidents::Column::ClusterId.in_subquery(with_sla));
-    let within = select.clone().filter(Expr::cust(
-        "incidents.reporting_delay_seconds <= \
-         (SELECT clusters.reporting_sla_hours * 3600 FROM clusters WHERE clusters.id = incidents.cluster_id)",
-    ));
-    let (reports, judged, within) = try_join3(select.clone().count(db), judged.count(db), within.count(db)).await?;
+    // Each incident with its cluster's deadline: judged when the cluster has one, within it
+    // when the delay is no longer.
+    let to_cluster: RelationDef = incidents::Entity::belongs_to(clusters::Entity)
+        .from(incidents::Column::ClusterId)
+        .to(clusters::Column::Id)
+        .into();
+    let deadline = Expr::col((clusters::Entity, clusters::Column::ReportingSlaHours));
+    let within_deadline =
+        Condition::all().add(Expr::col((incidents::Entity, incidents::Column::ReportingDelaySeconds)).lte(deadline.clone().mul(3600)));
+    let (reports, judged, within): (i64, i64, Option<i64>) = select
+        .clone()
+        .join(JoinType::InnerJoin, to_cluster)
+        .select_only()
+        .column_as(count_all(), "reports")
+        .column_as(Expr::from(Func::count(deadline)), "judged")
+        .column_as(count_where(within_deadline), "within")
+        .into_tuple()
+        .one(db)
+        .await?
+        .unwrap_or((0, 0, None));
+    let (reports, judged, within) = (reports.unsigned_abs(), judged.unsigned_abs(), within.unwrap_or(0).unsigned_abs());
     let (median, p90) = percentiles(db, &select, incidents::Column::ReportingDelaySeconds, reports).await?;
     #[allow(clippy::cast_precision_loss)]
     let share = (judged > 0).then(|| (within as f64 / judged as f64 * 10_000.0).round() / 10_000.0);
@@ -602,7 +634,6 @@ async fn acknowledgement_figures<C: ConnectionTrait>(
         Scope::Cluster(id) => select.filter(bulletins::Column::ClusterId.eq(id)),
         Scope::Unit(id) => select.filter(bulletin_recipients::Column::UnitId.eq(id)),
     };
-    let acknowledged = select.clone().filter(bulletin_recipients::Column::AcknowledgedAt.is_not_null());
     let acked_late = Condition::all()
         .add(bulletin_recipients::Column::AcknowledgedAt.is_not_null())
         .add(bulletins::Column::AckDueAt.is_not_null())
@@ -613,8 +644,28 @@ async fn acknowledgement_figures<C: ConnectionTrait>(
     let overdue = Condition::all()
         .add(bulletin_recipients::Column::AcknowledgedAt.is_null())
         .add(bulletins::Column::AckDueAt.lt(db::now()));
-    let late = select.clone().filter(Condition::any().add(acked_late).add(overdue));
-    let (expected, acknowledged, late) = try_join3(select.clone().count(db), acknowledged.count(db), late.count(db)).await?;
+    // One scan, counting all three.
+    let (expected, acknowledged, late): (i64, i64, Option<i64>) = select
+        .clone()
+        .select_only()
+        .column_as(count_all(), "expected")
+        .column_as(
+            Expr::from(Func::count(Expr::col((
+                bulletin_recipients::Entity,
+                bulletin_recipients::Column::AcknowledgedAt,
+            )))),
+            "acknowledged",
+        )
+        .column_as(count_where(Condition::any().add(acked_late).add(overdue)), "late")
+        .into_tuple()
+        .one(db)
+        .await?
+        .unwrap_or((0, 0, None));
+    let (expected, acknowledged, late) = (
+        expected.unsigned_abs(),
+        acknowledged.unsigned_abs(),
+        late.unwrap_or(0).unsigned_abs(),
+    );
     let (median, p90) = percentiles(db, &select, bulletin_recipients::Column::LatencySeconds, acknowledged).await?;
     Ok(AcknowledgementFigures {
         expected: expected as i64,
