@@ -215,13 +215,15 @@ where
     if classified.is_empty() {
         return Ok(());
     }
-    let audit = crate::audit::AuditContext::of(ctx);
+    let events = classified
+        .into_iter()
+        .map(|(id, classification)| {
+            let changes = serde_json::json!({ "classification": classification });
+            common::event::<E>("read", id, changes).classified(Some(classification))
+        })
+        .collect();
     let txn = common::begin_write(db).await?;
-    for (id, classification) in classified {
-        let changes = serde_json::json!({ "classification": classification });
-        let event = common::event::<E>("read", id, changes).classified(Some(classification));
-        crate::audit::record(&txn, &audit, event).await?;
-    }
+    crate::audit::record_all(&txn, &crate::audit::AuditContext::of(ctx), events).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use reqwest::{Method, StatusCode};
 use sea_orm::ConnectionTrait;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::spawn_app;
 
@@ -35,6 +35,31 @@ async fn writes_and_classified_reads_are_recorded_and_the_chain_verifies() {
     assert!(events[1]["actor_id"].is_string());
     assert_eq!(events[2]["changes"]["classification"], "confidential");
     assert_eq!(events[1]["prev_hash"], events[0]["hash"], "consecutive events chain");
+
+    // A list holding several classified records leaves one event per record, chained in one
+    // write.
+    let second = app
+        .post(
+            "/api/v1/clusters",
+            &json!({"name": "Cụm mật thứ hai", "kind": "bilateral", "classification": "secret", "members": [{"unit_id": a}, {"unit_id": b}]}),
+        )
+        .await
+        .id();
+    let listed = app.get("/api/v1/clusters").await;
+    let list_request = listed.header("x-request-id").expect("a request id").to_owned();
+    let mut list_reads: Vec<Value> = app
+        .collect("/api/v1/audit-events?action=read")
+        .await
+        .into_iter()
+        .filter(|e| e["request_id"].as_str() == Some(list_request.as_str()))
+        .collect();
+    list_reads.sort_by_key(|e| e["seq"].as_i64());
+    let mut read_ids: Vec<&str> = list_reads.iter().filter_map(|e| e["resource_id"].as_str()).collect();
+    read_ids.sort_unstable();
+    let mut expected = vec![cluster.as_str(), second.as_str()];
+    expected.sort_unstable();
+    assert_eq!(read_ids, expected, "{list_reads:?}");
+    assert_eq!(list_reads[1]["prev_hash"], list_reads[0]["hash"], "the list's events chain");
 
     // Reading a public record leaves no event.
     app.get(&format!("/api/v1/units/{a}")).await;
