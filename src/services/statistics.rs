@@ -382,7 +382,7 @@ async fn incident_figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scop
     let by_status: Vec<(IncidentStatus, i64)> = in_order(by_status.into_iter().collect())?;
     let by_severity: Vec<(Severity, i64)> = in_order(by_severity.into_iter().collect())?;
     let categories: HashMap<Uuid, incident_categories::Model> = incident_categories::Entity::find()
-        .filter(incident_categories::Column::Id.is_in(by_category.iter().map(|(id, _)| *id)))
+        .filter(incident_categories::Column::Id.is_in(by_category.keys().copied()))
         .all(db)
         .await?
         .into_iter()
