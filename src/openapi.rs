@@ -243,6 +243,7 @@ fn add_text_rules(api: &mut utoipa::openapi::OpenApi) {
             .into_iter()
             .flatten()
         {
+            let mut searched = false;
             for parameter in op.parameters.iter_mut().flatten() {
                 let RefOr::T(parameter) = parameter else {
                     continue;
@@ -255,7 +256,12 @@ fn add_text_rules(api: &mut utoipa::openapi::OpenApi) {
                     && parameter.name == "q"
                 {
                     schema.max_length = Some(crate::search::MAX_QUERY_CHARS);
+                    searched = true;
                 }
+            }
+            if searched {
+                // More words than a search takes (`search::MAX_QUERY_TERMS`).
+                add_problems(op, &["422"]);
             }
             if let Some(RefOr::T(body)) = op.request_body.as_mut() {
                 for content in body.content.values_mut() {
@@ -268,27 +274,28 @@ fn add_text_rules(api: &mut utoipa::openapi::OpenApi) {
             }
         }
     }
-    // JSON body schemas are components; follow their references, each once.
+    // Body schemas are components; follow their references, each once, with the pattern of
+    // the body that refers to them.
     let Some(components) = api.components.as_mut() else {
         return;
     };
     let mut seen = std::collections::BTreeSet::new();
-    while let Some(name) = bodies.pop() {
+    while let Some((name, pattern)) = bodies.pop() {
         if seen.insert(name.clone())
             && let Some(schema) = components.schemas.get_mut(&name)
         {
-            collect_text(schema, TEXT_PATTERN, &mut bodies);
+            collect_text(schema, pattern, &mut bodies);
         }
     }
 }
 
 /// Gives the free-text strings within `schema` `pattern`, and adds the names of the component
-/// schemas it refers to to `refs`.
-fn collect_text(schema: &mut RefOr<Schema>, pattern: &str, refs: &mut Vec<String>) {
+/// schemas it refers to, with that pattern, to `refs`.
+fn collect_text(schema: &mut RefOr<Schema>, pattern: &'static str, refs: &mut Vec<(String, &'static str)>) {
     match schema {
         RefOr::Ref(r) => {
             if let Some(name) = r.ref_location.strip_prefix("#/components/schemas/") {
-                refs.push(name.to_owned());
+                refs.push((name.to_owned(), pattern));
             }
         }
         RefOr::T(Schema::Object(object)) => {

@@ -71,15 +71,16 @@ pub fn query_terms(q: Option<&str>) -> ApiResult<Option<Vec<String>>> {
         return Err(ApiError::bad_field(FieldError::too_long("q", MAX_QUERY_CHARS)));
     }
     let terms = terms(q);
+    // Well-formed text that asks for too much: a rule, not a shape (422).
     if terms.len() > MAX_QUERY_TERMS {
-        return Err(ApiError::bad_field(FieldError::new(
+        return Err(ApiError::validation(vec![FieldError::new(
             "q",
             "too_many_terms",
             text!(
                 en: "Search for at most {MAX_QUERY_TERMS} words at once.",
                 vi: "Chỉ tìm tối đa {MAX_QUERY_TERMS} từ mỗi lần."
             ),
-        )));
+        )]));
     }
     Ok((!terms.is_empty()).then_some(terms))
 }

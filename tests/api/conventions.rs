@@ -901,6 +901,10 @@ async fn search_ignores_case_and_diacritics() {
             .collect();
         assert_eq!(found, expected, "q={q}");
     }
+    // Nine words are well-formed text but more than a search takes.
+    let many = app.get("/api/v1/units?q=mot+hai+ba+bon+nam+sau+bay+tam+chin").await;
+    assert_eq!(many.status, 422, "{many:?}");
+    assert_eq!(many.body["errors"][0]["code"], "too_many_terms");
 }
 
 #[actix_web::test]
