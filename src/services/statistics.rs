@@ -8,10 +8,11 @@ use entity::{
     activities, activity_figures, activity_participants, bulletin_recipients, bulletins, cluster_members, clusters, community_models,
     incident_categories, incidents,
 };
-use futures_util::future::{try_join, try_join5};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
+use futures_util::future::{try_join, try_join4};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, NullOrdering, Order, Query, SelectStatement, WindowStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationDef, Select, TryGetable,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, JoinType, QueryFilter, QuerySelect, QueryTrait, RelationDef, Select,
+    TryGetable, TryGetableMany,
 };
 use uuid::Uuid;
 
@@ -246,9 +247,8 @@ pub async fn statistics<C: ConnectionTrait>(
 async fn figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope, period: &Period) -> ApiResult<Figures> {
     let window = period.window();
     // The parts are independent: on a pool they run at once, each on its own connection.
-    let (incidents, timeliness, activities, community_models, acknowledgements) = try_join5(
+    let ((incidents, timeliness), activities, community_models, acknowledgements) = try_join4(
         incident_figures(db, p, scope, window),
-        timeliness(db, p, scope, window),
         activity_figures(db, p, scope, window),
         community_model_figures(db, scope, period),
         acknowledgement_figures(db, p, scope, window),
@@ -303,45 +303,6 @@ fn in_order<K: Stored + Ord, V>(rows: Vec<(String, V)>) -> ApiResult<Vec<(K, V)>
     Ok(out)
 }
 
-/// The rank of the `p`-th percentile of `n` values by the nearest-rank method: ⌈p·n/100⌉.
-fn nearest_rank(p: u64, n: u64) -> u64 {
-    Ord::max((p * n).div_ceil(100), 1)
-}
-
-/// The `rank`-th smallest value of `column` (from 1) among the selected rows.
-async fn nth_smallest<E, C>(db: &C, select: Select<E>, column: E::Column, rank: u64) -> ApiResult<Option<i64>>
-where
-    E: EntityTrait,
-    C: ConnectionTrait,
-{
-    Ok(select
-        .select_only()
-        .column(column)
-        .filter(column.is_not_null())
-        .order_by_asc(column)
-        .offset(rank - 1)
-        .limit(1)
-        .into_tuple::<i64>()
-        .one(db)
-        .await?)
-}
-
-/// The median and 90th percentile of `column` over `n` non-null values.
-async fn percentiles<E, C>(db: &C, select: &Select<E>, column: E::Column, n: u64) -> ApiResult<(Option<i64>, Option<i64>)>
-where
-    E: EntityTrait,
-    C: ConnectionTrait,
-{
-    if n == 0 {
-        return Ok((None, None));
-    }
-    try_join(
-        nth_smallest(db, select.clone(), column, nearest_rank(50, n)),
-        nth_smallest(db, select.clone(), column, nearest_rank(90, n)),
-    )
-    .await
-}
-
 /// The period's incidents the caller may see.
 fn incidents_of(p: &Principal, scope: Scope, (start, end): Window) -> Select<incidents::Entity> {
     let select = live::<incidents::Entity>()
@@ -359,25 +320,98 @@ fn tally<K: Eq + std::hash::Hash>(counts: &mut HashMap<K, i64>, key: K, n: i64) 
     *counts.entry(key).or_insert(0) += n;
 }
 
-async fn incident_figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope, window: Window) -> ApiResult<IncidentFigures> {
-    // One scan, counted by every combination; the three breakdowns are sums over it.
-    let combinations: Vec<(String, String, Uuid, i64)> = incidents_of(p, scope, window)
+/// One row over the rows of `rows`: the `aggregates` (over the columns of `rows`), then the
+/// median and the 90th percentile of `value` by the nearest-rank method: of the n values that
+/// are not null, the one at rank ⌈p·n/100⌉, or `NULL` when there are none. One scan, sorting the
+/// values once.
+async fn with_percentiles<T, C>(db: &C, mut rows: SelectStatement, value: Expr, aggregates: Vec<Expr>) -> ApiResult<T>
+where
+    T: TryGetableMany,
+    C: ConnectionTrait,
+{
+    let (v, rank, n) = ("v", "rn", "n");
+    rows.expr_as(value.clone(), Alias::new(v));
+    let mut statement = Query::select();
+    statement.exprs(aggregates);
+    if db.get_database_backend() == DbBackend::Postgres {
+        // The ordered-set aggregate: `percentile_disc(f)` is the first value whose position
+        // reaches f·n, which is the nearest rank; both share one sort.
+        statement
+            .expr(Expr::cust(r#"percentile_disc(0.5) WITHIN GROUP (ORDER BY "v")"#))
+            .expr(Expr::cust(r#"percentile_disc(0.9) WITHIN GROUP (ORDER BY "v")"#));
+    } else {
+        // Each value's rank and the number of values from window functions; the values at the
+        // two ranks picked out.
+        let mut order = WindowStatement::new();
+        order.order_by_expr_with_nulls(value.clone(), Order::Asc, NullOrdering::Last);
+        rows.expr_window_as(Func::cust(Alias::new("ROW_NUMBER")), order, Alias::new(rank))
+            .expr_window_as(Func::count(value), WindowStatement::new(), Alias::new(n));
+        let at_rank = |p: i64| -> Expr {
+            let wanted = Expr::col(Alias::new(n)).mul(p).add(99).div(100);
+            let hit = Condition::all()
+                .add(Expr::col(Alias::new(v)).is_not_null())
+                .add(Expr::col(Alias::new(rank)).eq(wanted));
+            Func::max(Expr::case(hit, Expr::col(Alias::new(v)))).into()
+        };
+        statement.expr(at_rank(50)).expr(at_rank(90));
+    }
+    statement.from_subquery(rows, Alias::new("counted"));
+    // Aggregates without grouping give one row, also over no rows.
+    let row = db
+        .query_one(&statement)
+        .await?
+        .ok_or_else(|| ApiError::internal("an aggregate gave no row"))?;
+    Ok(row.try_get_many_by_index()?)
+}
+
+/// Each combination of status, severity and category among the period's incidents, with how
+/// many incidents it has, how many of those are judged against a deadline and how many were
+/// reported within it.
+type IncidentCounts = (String, String, Uuid, i64, i64, Option<i64>);
+
+async fn incident_figures<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    scope: Scope,
+    window: Window,
+) -> ApiResult<(IncidentFigures, ReportingTimeliness)> {
+    // Each incident with its cluster's deadline: judged when the cluster has one, within it
+    // when the delay is no longer.
+    let to_cluster: RelationDef = incidents::Entity::belongs_to(clusters::Entity)
+        .from(incidents::Column::ClusterId)
+        .to(clusters::Column::Id)
+        .into();
+    let deadline = Expr::col((clusters::Entity, clusters::Column::ReportingSlaHours));
+    let delay = Expr::col((incidents::Entity, incidents::Column::ReportingDelaySeconds));
+    let within_deadline = Condition::all().add(delay.clone().lte(deadline.clone().mul(3600)));
+    // One scan counts every combination (the breakdowns and the deadline counts are sums over
+    // it); another, at the same time, sorts the delays for their percentiles.
+    let counts = incidents_of(p, scope, window)
+        .join(JoinType::InnerJoin, to_cluster)
         .select_only()
         .column(incidents::Column::Status)
         .column(incidents::Column::Severity)
         .column(incidents::Column::CategoryId)
         .column_as(count_all(), "n")
+        .column_as(Expr::from(Func::count(deadline)), "judged")
+        .column_as(count_where(within_deadline), "within")
         .group_by(incidents::Column::Status)
         .group_by(incidents::Column::Severity)
         .group_by(incidents::Column::CategoryId)
-        .into_tuple()
-        .all(db)
-        .await?;
+        .into_tuple::<IncidentCounts>()
+        .all(db);
+    let delays = incidents_of(p, scope, window).select_only().into_query();
+    let percentiles = with_percentiles::<(Option<i64>, Option<i64>), _>(db, delays, delay, Vec::new());
+    let (combinations, (median, p90)) = try_join(async { Ok(counts.await?) }, percentiles).await?;
+
     let (mut by_status, mut by_severity, mut by_category) = (HashMap::new(), HashMap::new(), HashMap::new());
-    for (status, severity, category, n) in combinations {
+    let (mut judged, mut within) = (0, 0);
+    for (status, severity, category, n, judged_here, within_here) in combinations {
         tally(&mut by_status, status, n);
         tally(&mut by_severity, severity, n);
         tally(&mut by_category, category, n);
+        judged += judged_here;
+        within += within_here.unwrap_or(0);
     }
     let by_status: Vec<(IncidentStatus, i64)> = in_order(by_status.into_iter().collect())?;
     let by_severity: Vec<(Severity, i64)> = in_order(by_severity.into_iter().collect())?;
@@ -403,57 +437,33 @@ async fn incident_figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scop
         })
         .collect::<ApiResult<Vec<_>>>()?;
     by_category.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.category.code.cmp(&b.category.code)));
-    Ok(IncidentFigures {
-        total: by_status.iter().map(|(_, n)| n).sum(),
+    let reports: i64 = by_status.iter().map(|(_, n)| n).sum();
+    #[allow(clippy::cast_precision_loss)]
+    let share = (judged > 0).then(|| (within as f64 / judged as f64 * 10_000.0).round() / 10_000.0);
+    let timeliness = ReportingTimeliness {
+        reports,
+        median_delay_seconds: median,
+        p90_delay_seconds: p90,
+        judged,
+        within_sla: within,
+        within_sla_share: share,
+    };
+    let figures = IncidentFigures {
+        total: reports,
         by_category,
         by_status: by_status.into_iter().map(|(status, count)| StatusCount { status, count }).collect(),
         by_severity: by_severity
             .into_iter()
             .map(|(severity, count)| SeverityCount { severity, count })
             .collect(),
-    })
+    };
+    Ok((figures, timeliness))
 }
 
 /// `SUM(CASE WHEN condition THEN 1 ELSE 0 END)`: the rows meeting `condition`; `NULL` over no
 /// rows.
 fn count_where(condition: Condition) -> Expr {
     Func::sum(Expr::case(condition, 1).finally(0)).into()
-}
-
-async fn timeliness<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope, window: Window) -> ApiResult<ReportingTimeliness> {
-    let select = incidents_of(p, scope, window);
-    // Each incident with its cluster's deadline: judged when the cluster has one, within it
-    // when the delay is no longer.
-    let to_cluster: RelationDef = incidents::Entity::belongs_to(clusters::Entity)
-        .from(incidents::Column::ClusterId)
-        .to(clusters::Column::Id)
-        .into();
-    let deadline = Expr::col((clusters::Entity, clusters::Column::ReportingSlaHours));
-    let within_deadline =
-        Condition::all().add(Expr::col((incidents::Entity, incidents::Column::ReportingDelaySeconds)).lte(deadline.clone().mul(3600)));
-    let (reports, judged, within): (i64, i64, Option<i64>) = select
-        .clone()
-        .join(JoinType::InnerJoin, to_cluster)
-        .select_only()
-        .column_as(count_all(), "reports")
-        .column_as(Expr::from(Func::count(deadline)), "judged")
-        .column_as(count_where(within_deadline), "within")
-        .into_tuple()
-        .one(db)
-        .await?
-        .unwrap_or((0, 0, None));
-    let (reports, judged, within) = (reports.unsigned_abs(), judged.unsigned_abs(), within.unwrap_or(0).unsigned_abs());
-    let (median, p90) = percentiles(db, &select, incidents::Column::ReportingDelaySeconds, reports).await?;
-    #[allow(clippy::cast_precision_loss)]
-    let share = (judged > 0).then(|| (within as f64 / judged as f64 * 10_000.0).round() / 10_000.0);
-    Ok(ReportingTimeliness {
-        reports: reports as i64,
-        median_delay_seconds: median,
-        p90_delay_seconds: p90,
-        judged: judged as i64,
-        within_sla: within as i64,
-        within_sla_share: share,
-    })
 }
 
 /// The period's activities the caller may see (for a unit: those it took part in).
@@ -644,29 +654,29 @@ async fn acknowledgement_figures<C: ConnectionTrait>(
     let overdue = Condition::all()
         .add(bulletin_recipients::Column::AcknowledgedAt.is_null())
         .add(bulletins::Column::AckDueAt.lt(db::now()));
-    // One scan, counting all three.
-    let (expected, acknowledged, late): (i64, i64, Option<i64>) = select
-        .clone()
-        .select_only()
-        .column_as(count_all(), "expected")
-        .column_as(
-            Expr::from(Func::count(Expr::col((
-                bulletin_recipients::Entity,
-                bulletin_recipients::Column::AcknowledgedAt,
-            )))),
-            "acknowledged",
-        )
-        .column_as(count_where(Condition::any().add(acked_late).add(overdue)), "late")
-        .into_tuple()
-        .one(db)
-        .await?
-        .unwrap_or((0, 0, None));
+    // One scan: the three counts and the latency's percentiles.
+    let mut rows = select.select_only().into_query();
+    rows.expr_as(
+        Expr::col((bulletin_recipients::Entity, bulletin_recipients::Column::AcknowledgedAt)),
+        Alias::new("acknowledged_at"),
+    )
+    .expr_as(
+        Expr::case(Condition::any().add(acked_late).add(overdue), 1).finally(0),
+        Alias::new("late"),
+    );
+    let latency = Expr::col((bulletin_recipients::Entity, bulletin_recipients::Column::LatencySeconds));
+    let counts = vec![
+        count_all(),
+        Func::count(Expr::col(Alias::new("acknowledged_at"))).into(),
+        Func::sum(Expr::col(Alias::new("late"))).into(),
+    ];
+    let (expected, acknowledged, late, median, p90): (i64, i64, Option<i64>, Option<i64>, Option<i64>) =
+        with_percentiles(db, rows, latency, counts).await?;
     let (expected, acknowledged, late) = (
         expected.unsigned_abs(),
         acknowledged.unsigned_abs(),
         late.unwrap_or(0).unsigned_abs(),
     );
-    let (median, p90) = percentiles(db, &select, bulletin_recipients::Column::LatencySeconds, acknowledged).await?;
     Ok(AcknowledgementFigures {
         expected: expected as i64,
         acknowledged: acknowledged as i64,
@@ -722,15 +732,5 @@ mod tests {
         assert_eq!(days.year_before().from, day("2023-01-10"));
         assert!(Period::days(day("2024-01-10"), day("2024-01-09")).is_err());
         assert!(Period::days(day("2010-01-01"), day("2024-01-01")).is_err());
-    }
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        assert_eq!(nearest_rank(50, 1), 1);
-        assert_eq!(nearest_rank(50, 4), 2);
-        assert_eq!(nearest_rank(50, 5), 3);
-        assert_eq!(nearest_rank(90, 5), 5);
-        assert_eq!(nearest_rank(90, 10), 9);
-        assert_eq!(nearest_rank(90, 11), 10);
     }
 }
