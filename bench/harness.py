@@ -249,11 +249,14 @@ end
 WRK_DONE = """
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("JSON {\\"requests\\": %d, \\"errors\\": %d, \\"non2xx\\": %d, \\"p50\\": %d, \\"p99\\": %d, \\"seconds\\": %f}\\n",
-    summary.requests, e.connect + e.read + e.write + e.timeout, e.status,
+  io.write(string.format("JSON {\\"requests\\": %d, \\"connect\\": %d, \\"read\\": %d, \\"write\\": %d, \\"timeout\\": %d, \\"non2xx\\": %d, \\"p50\\": %d, \\"p99\\": %d, \\"seconds\\": %f}\\n",
+    summary.requests, e.connect, e.read, e.write, e.timeout, e.status,
     latency:percentile(50), latency:percentile(99), summary.duration / 1e6))
 end
 """
+
+
+SOCKET_ERRORS = ("connect", "read", "write", "timeout")
 
 
 def wrk(base, s, connections, seconds):
@@ -281,7 +284,9 @@ def wrk(base, s, connections, seconds):
         "p50_ms": round(r["p50"] / 1000, 2),
         "p99_ms": round(r["p99"] / 1000, 2),
         "ok": ok,
-        "errors": r["errors"] + r["non2xx"],
+        "errors": sum(r[k] for k in SOCKET_ERRORS) + r["non2xx"],
+        # wrk counts a request unanswered after its 2 s timeout as a timeout error.
+        "socket_errors": {k: r[k] for k in SOCKET_ERRORS if r[k]},
     }
 
 
@@ -340,14 +345,19 @@ def parse_log(text):
         if i + 1 < len(lines) and "DETAIL:  parameters:" in lines[i + 1]:
             for name, value in re.findall(r"\$(\d+) = (NULL|'(?:[^']|'')*')", lines[i + 1]):
                 params[int(name)] = value
+        # The log quotes every parameter; a quoted number would reach PostgreSQL as text (and
+        # `SUM(CASE … THEN '1' …)` has no text form), so whole numbers go in bare.
+        params = {k: (v[1:-1] if re.fullmatch(r"'\d+'", v) else v) for k, v in params.items()}
         sql = re.sub(r"\$(\d+)", lambda mm: params.get(int(mm.group(1)), mm.group(0)), sql)
-        # An audited read appends to the audit trail: replayed, it takes the next sequence
-        # number and a fresh id, as the server would.
-        sql = re.sub(
-            r"^(INSERT INTO \"audit_events\" \(.*?\) VALUES \()'\d+', '[0-9a-f-]+',",
-            r"\1(SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_events), gen_random_uuid(),",
-            sql,
-        )
+        # An audited read appends to the audit trail: replayed, each of its events takes the
+        # next sequence number and a fresh id, as the server would.
+        if sql.startswith('INSERT INTO "audit_events"'):
+            rows = iter(range(1, 1 << 30))
+            sql = re.sub(
+                r"\('?\d+'?, '[0-9a-f-]+',",
+                lambda _: f"((SELECT COALESCE(MAX(seq), 0) + {next(rows)} FROM audit_events), gen_random_uuid(),",
+                sql,
+            )
         out.append(sql)
     return out
 
