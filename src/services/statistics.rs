@@ -336,9 +336,8 @@ where
     if db.get_database_backend() == DbBackend::Postgres {
         // The ordered-set aggregate: `percentile_disc(f)` is the first value whose position
         // reaches f·n, which is the nearest rank; both share one sort.
-        statement
-            .expr(Expr::cust(r#"percentile_disc(0.5) WITHIN GROUP (ORDER BY "v")"#))
-            .expr(Expr::cust(r#"percentile_disc(0.9) WITHIN GROUP (ORDER BY "v")"#));
+        let at = |fraction: &str| Expr::cust(format!(r#"percentile_disc({fraction}) WITHIN GROUP (ORDER BY "{v}")"#));
+        statement.expr(at("0.5")).expr(at("0.9"));
     } else {
         // Each value's rank and the number of values from window functions; the values at the
         // two ranks picked out.
@@ -672,16 +671,11 @@ async fn acknowledgement_figures<C: ConnectionTrait>(
     ];
     let (expected, acknowledged, late, median, p90): (i64, i64, Option<i64>, Option<i64>, Option<i64>) =
         with_percentiles(db, rows, latency, counts).await?;
-    let (expected, acknowledged, late) = (
-        expected.unsigned_abs(),
-        acknowledged.unsigned_abs(),
-        late.unwrap_or(0).unsigned_abs(),
-    );
     Ok(AcknowledgementFigures {
-        expected: expected as i64,
-        acknowledged: acknowledged as i64,
-        pending: (expected - acknowledged) as i64,
-        late: late as i64,
+        expected,
+        acknowledged,
+        pending: expected - acknowledged,
+        late: late.unwrap_or(0),
         median_latency_seconds: median,
         p90_latency_seconds: p90,
     })
