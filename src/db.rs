@@ -10,6 +10,8 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 use crate::config::DatabaseSettings;
 
+mod nodelay;
+
 /// Opens a connection pool. Creates the data directory when the embedded database is used.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
     if settings.is_embedded() {
@@ -30,7 +32,8 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
                 .foreign_keys(true)
                 .create_if_missing(true)
         })
-        .map_sqlx_postgres_opts(|o| o.application_name("lienket"));
+        .map_sqlx_postgres_opts(|o| o.application_name("lienket"))
+        .map_sqlx_postgres_pool_opts(|pool| pool.after_connect(|conn, _| Box::pin(nodelay::disable_nagle(conn))));
     Database::connect(options).await
 }
 
