@@ -178,14 +178,18 @@ where
             None => Condition::all().add(after_id),
             Some(column) => {
                 let value = key_value(cursor.k.as_deref())?;
-                let after_key = if key.descending {
-                    column.lt(value.clone())
+                let (bound, after_key) = if key.descending {
+                    (column.lte(value.clone()), column.lt(value.clone()))
                 } else {
-                    column.gt(value.clone())
+                    (column.gte(value.clone()), column.gt(value.clone()))
                 };
-                Condition::any()
-                    .add(after_key)
-                    .add(Condition::all().add(column.eq(value)).add(after_id))
+                // The bound is implied by the rest; it is there so that an index on the sort key
+                // starts at the cursor instead of filtering every row before it.
+                Condition::all().add(bound).add(
+                    Condition::any()
+                        .add(after_key)
+                        .add(Condition::all().add(column.eq(value)).add(after_id)),
+                )
             }
         };
         select = select.filter(condition);
