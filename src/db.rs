@@ -10,7 +10,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 use crate::config::DatabaseSettings;
 
-mod nodelay;
+pub mod nodelay;
 
 /// Opens a connection pool. Creates the data directory when the embedded database is used.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {

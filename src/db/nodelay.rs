@@ -12,8 +12,6 @@
 //! the option, through a duplicate of its descriptor (`pidfd_getfd`, Linux 5.6 and later).
 //! Where that cannot be done the connection is used as it is: only slower on large messages.
 
-use std::net::SocketAddr;
-
 use sea_orm::sqlx::postgres::PgConnection;
 
 /// Sets `TCP_NODELAY` on a freshly opened connection. Never fails the connection: one over a
@@ -44,19 +42,38 @@ pub async fn disable_nagle(conn: &mut PgConnection) -> Result<(), sea_orm::sqlx:
 /// was found.
 #[cfg(target_os = "linux")]
 pub fn set_on_connection(local_port: u16, peer_port: u16) -> std::io::Result<bool> {
+    let Some(socket) = socket_between(local_port, peer_port)? else {
+        return Ok(false);
+    };
+    rustix::net::sockopt::set_tcp_nodelay(&socket, true)?;
+    Ok(true)
+}
+
+/// Whether the process's TCP socket from `local_port` to `peer_port` has `TCP_NODELAY`; `None`
+/// when there is no such socket.
+#[cfg(target_os = "linux")]
+pub fn is_set_on_connection(local_port: u16, peer_port: u16) -> std::io::Result<Option<bool>> {
+    let Some(socket) = socket_between(local_port, peer_port)? else {
+        return Ok(None);
+    };
+    Ok(Some(rustix::net::sockopt::tcp_nodelay(&socket)?))
+}
+
+/// A duplicate of the descriptor of the process's TCP socket from `local_port` to `peer_port`.
+#[cfg(target_os = "linux")]
+fn socket_between(local_port: u16, peer_port: u16) -> std::io::Result<Option<std::os::fd::OwnedFd>> {
     use rustix::process::{PidfdFlags, PidfdGetfdFlags, getpid, pidfd_getfd, pidfd_open};
 
-    let port_of = |addr: Option<rustix::net::SocketAddrAny>| addr.and_then(|a| SocketAddr::try_from(a).ok()).map(|a| a.port());
+    let port_of = |addr: Option<rustix::net::SocketAddrAny>| addr.and_then(|a| std::net::SocketAddr::try_from(a).ok()).map(|a| a.port());
     let pidfd = pidfd_open(getpid(), PidfdFlags::empty())?;
     for entry in std::fs::read_dir("/proc/self/fd")? {
         let entry = entry?;
-        let is_socket = std::fs::read_link(entry.path()).is_ok_and(|target| target.to_string_lossy().starts_with("socket:"));
+        if !std::fs::read_link(entry.path()).is_ok_and(|target| target.to_string_lossy().starts_with("socket:")) {
+            continue;
+        }
         let Some(fd) = entry.file_name().to_str().and_then(|name| name.parse().ok()) else {
             continue;
         };
-        if !is_socket {
-            continue;
-        }
         // The descriptor may have been closed since the listing: skip it then.
         let Ok(socket) = pidfd_getfd(&pidfd, fd, PidfdGetfdFlags::empty()) else {
             continue;
@@ -64,16 +81,20 @@ pub fn set_on_connection(local_port: u16, peer_port: u16) -> std::io::Result<boo
         let local = port_of(rustix::net::getsockname(&socket).ok());
         let peer = port_of(rustix::net::getpeername(&socket).ok().flatten());
         if local == Some(local_port) && peer == Some(peer_port) {
-            rustix::net::sockopt::set_tcp_nodelay(&socket, true)?;
-            return Ok(true);
+            return Ok(Some(socket));
         }
     }
-    Ok(false)
+    Ok(None)
 }
 
 #[cfg(not(target_os = "linux"))]
 pub fn set_on_connection(_local_port: u16, _peer_port: u16) -> std::io::Result<bool> {
     Ok(false)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn is_set_on_connection(_local_port: u16, _peer_port: u16) -> std::io::Result<Option<bool>> {
+    Ok(None)
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -91,6 +112,8 @@ mod tests {
         assert!(set_on_connection(client.local_addr()?.port(), server_port)?);
         assert!(client.nodelay()?);
         assert!(!other.nodelay()?);
+        assert_eq!(is_set_on_connection(client.local_addr()?.port(), server_port)?, Some(true));
+        assert_eq!(is_set_on_connection(other.local_addr()?.port(), server_port)?, Some(false));
         // A port pair with no socket behind it.
         assert!(!set_on_connection(client.local_addr()?.port(), server_port.wrapping_add(1))?);
         Ok(())

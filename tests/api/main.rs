@@ -18,6 +18,7 @@ mod incidents;
 mod legal_documents;
 mod meetings;
 mod openapi;
+mod pool;
 mod regulations;
 mod security;
 mod statistics;
