@@ -5,11 +5,12 @@ use std::net::TcpListener;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::{App, HttpServer, middleware, web};
+use actix_web::http::header::ContentType;
+use actix_web::{App, HttpResponse, HttpServer, guard, middleware, web};
 use sea_orm::DatabaseConnection;
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::auth::keys::KeySet;
 use crate::auth::passwords::PasswordHasherPool;
@@ -18,7 +19,7 @@ use crate::auth::tokens::TokenService;
 use crate::config::{AuthSettings, DemoMode, ServerSettings};
 use crate::extract::{BodyLimit, BodyTimeout};
 use crate::idempotency::{self, IdempotencyTtl};
-use crate::middleware::TrustedProxies;
+use crate::middleware::{RouteTable, TrustedProxies};
 use crate::openapi::{self, ApiDoc};
 use crate::seed::DemoCredentials;
 use crate::{db, routes};
@@ -39,6 +40,31 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     openapi::add_conventions(&mut api);
     api
+}
+
+/// The OpenAPI document as the app uses it, made once and shared by every worker: its JSON as
+/// served, and the table of its operations the router checks requests against.
+#[derive(Debug, Clone)]
+pub struct ApiDocument {
+    json: web::Data<OpenApiJson>,
+    routes: web::Data<RouteTable>,
+}
+
+#[derive(Debug)]
+struct OpenApiJson(web::Bytes);
+
+impl ApiDocument {
+    pub fn new(api: &utoipa::openapi::OpenApi) -> Result<Self, String> {
+        let json = serde_json::to_vec(api).map_err(|e| format!("cannot serialize the OpenAPI document: {e}"))?;
+        Ok(Self {
+            json: web::Data::new(OpenApiJson(json.into())),
+            routes: web::Data::new(RouteTable::from_openapi(api)),
+        })
+    }
+}
+
+async fn serve_openapi(json: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok().content_type(ContentType::json()).body(json.0.clone())
 }
 
 /// What authentication needs at run time: the token service, the password hasher and the login
@@ -86,7 +112,7 @@ pub fn build_app(
     limits: Limits,
     auth: AuthState,
     proxies: TrustedProxies,
-    api: utoipa::openapi::OpenApi,
+    document: ApiDocument,
 ) -> App<
     impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
 > {
@@ -105,9 +131,11 @@ pub fn build_app(
         .configure(routes::health::configure)
         .configure(routes::auth::configure_well_known)
         .split_for_parts();
-    let route_table = web::Data::new(crate::middleware::RouteTable::from_openapi(&api));
-    app.app_data(route_table)
-        .service(SwaggerUi::new("/swagger-ui/{_:.*}").url(OPENAPI_PATH, api))
+    // Swagger UI only points at the document, which is served from the bytes made at start.
+    app.app_data(document.routes)
+        .app_data(document.json)
+        .service(web::resource(OPENAPI_PATH).guard(guard::Get()).to(serve_openapi))
+        .service(SwaggerUi::new("/swagger-ui/{_:.*}").config(SwaggerConfig::new([OPENAPI_PATH])))
         .service(web::redirect("/swagger-ui", SWAGGER_PATH))
         .default_service(web::to(crate::middleware::no_route))
         .wrap(middleware::from_fn(idempotency::idempotency))
@@ -168,7 +196,7 @@ impl Application {
         };
         let listener = TcpListener::bind(settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-        let api = openapi_document();
+        let document = ApiDocument::new(&openapi_document())?;
         let workers = if settings.workers == 0 {
             std::thread::available_parallelism().map_or(2, |n| n.get())
         } else {
@@ -177,7 +205,7 @@ impl Application {
         let shutdown_timeout = settings.shutdown_timeout_secs;
         let limits = Limits::from(&settings);
         let proxies = TrustedProxies(settings.trusted_proxies.clone());
-        let server = HttpServer::new(move || build_app(db.clone(), limits, auth.clone(), proxies.clone(), api.clone()))
+        let server = HttpServer::new(move || build_app(db.clone(), limits, auth.clone(), proxies.clone(), document.clone()))
             .workers(workers)
             .shutdown_timeout(shutdown_timeout)
             .disable_signals()

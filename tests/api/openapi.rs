@@ -25,6 +25,7 @@ async fn served_document_is_the_committed_one() {
     assert_eq!(served.status, 200);
     assert_eq!(served.body, committed());
     assert_eq!(served.body["openapi"], "3.1.0");
+    assert_eq!(served.header("content-type"), Some("application/json"));
 }
 
 #[actix_web::test]
@@ -38,6 +39,15 @@ async fn swagger_ui_is_served() {
         .expect("request");
     assert_eq!(page.status(), 200);
     assert!(page.text().await.expect("body").contains("swagger-ui"));
+    // The UI loads the document from where it is served.
+    let initializer = app
+        .client
+        .get(format!("{}/swagger-ui/swagger-initializer.js", app.address))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(initializer.status(), 200);
+    assert!(initializer.text().await.expect("body").contains("\"/api-docs/openapi.json\""));
     let redirect = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
