@@ -195,6 +195,7 @@ domain_enum! {
         #[serde(rename = "clusters:write")] #[strum(serialize = "clusters:write")] ClustersWrite,
         #[serde(rename = "records:write")] #[strum(serialize = "records:write")] RecordsWrite,
         #[serde(rename = "audit:read")] #[strum(serialize = "audit:read")] AuditRead,
+        #[serde(rename = "operations:read")] #[strum(serialize = "operations:read")] OperationsRead,
         #[serde(rename = "principals:manage")] #[strum(serialize = "principals:manage")] PrincipalsManage,
     }
 }

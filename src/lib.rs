@@ -27,6 +27,8 @@ pub mod extract;
 pub mod i18n;
 /// `Idempotency-Key` handling for POST.
 pub mod idempotency;
+/// Request and connection metrics in Prometheus's text format.
+pub mod metrics;
 /// Request id, logging and error rendering middleware.
 pub mod middleware;
 /// The OpenAPI document.

@@ -20,6 +20,7 @@ use crate::auth::tokens::TokenService;
 use crate::context::RequestContext;
 use crate::error::{ApiError, ApiResult, FieldError, PROBLEM_JSON};
 use crate::i18n::Lang;
+use crate::metrics::{Metrics, NO_OPERATION};
 use crate::text;
 
 /// Header carrying the request id, both ways.
@@ -50,7 +51,17 @@ pub async fn request_context(
         req.head_mut().method = Method::GET;
     }
 
-    let precheck = admit(&req);
+    // The documented operation the request is for: what it is checked against, and what metrics
+    // count it under. The path is the one the router matches (percent-escapes of ordinary
+    // characters decoded), so `/api/v1/user%73` is looked up as the `/api/v1/users` it will be
+    // routed to.
+    let table = req.app_data::<Data<RouteTable>>().cloned();
+    let found = table
+        .as_deref()
+        .and_then(|table| table.operation(req.match_info().as_str(), req.method()));
+    let operation = found.map(|(id, _)| id.to_owned());
+    let metrics = req.app_data::<Data<Metrics>>().cloned();
+    let precheck = admit(&req, found);
     if let Ok(Some(principal)) = &precheck
         && let Some(ctx) = req.extensions_mut().get_mut::<RequestContext>()
     {
@@ -68,8 +79,12 @@ pub async fn request_context(
         },
     };
     let log = |status: StatusCode| {
-        let elapsed_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
+        let elapsed = started.elapsed();
+        let elapsed_ms = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0;
         span.in_scope(|| tracing::info!(%method, %path, status = status.as_u16(), elapsed_ms, "request"));
+        if let Some(metrics) = &metrics {
+            metrics.observe(operation.as_deref().unwrap_or(NO_OPERATION), &method, status.as_u16(), elapsed);
+        }
     };
     let mut response = match failure {
         Ok(response) => response,
@@ -154,15 +169,11 @@ fn render_problem(response: HttpResponse, lang: Lang, request_id: &str, path: &s
     rendered
 }
 
-/// Authenticates and authorizes the request against the permission table of its operation, and
-/// checks its query parameters; returns the caller when the operation needs one.
-fn admit(req: &ServiceRequest) -> ApiResult<Option<Principal>> {
-    let Some(table) = req.app_data::<Data<RouteTable>>() else {
-        return Ok(None);
-    };
-    // The path as the router matches it (percent-escapes of ordinary characters decoded), so
-    // `/api/v1/user%73` is looked up as the `/api/v1/users` it will be routed to.
-    let Some((operation, query)) = table.operation(req.match_info().as_str(), req.method()) else {
+/// Authenticates and authorizes the request against the permission table of its operation
+/// (`found`: the operation's id and query parameters, when the path and method are documented),
+/// and checks its query parameters; returns the caller when the operation needs one.
+fn admit(req: &ServiceRequest, found: Option<(&str, &[String])>) -> ApiResult<Option<Principal>> {
+    let Some((operation, query)) = found else {
         return Ok(None);
     };
     let Some(permission) = permissions::lookup(operation) else {

@@ -78,6 +78,7 @@ fn add_security(api: &mut utoipa::openapi::OpenApi) {
                     "Record your unit's work in its clusters: incidents and their workflow, bulletins and acknowledgements."
                 }
                 Scope::AuditRead => "Read the audit trail.",
+                Scope::OperationsRead => "Read the service's metrics (for monitoring systems).",
                 Scope::PrincipalsManage => "Manage users and agency clients (administrators only).",
             };
             (s.as_ref().to_owned(), description.to_owned())

@@ -19,6 +19,7 @@ use crate::auth::tokens::TokenService;
 use crate::config::{AuthSettings, DemoMode, ServerSettings};
 use crate::extract::{BodyLimit, BodyTimeout};
 use crate::idempotency::{self, IdempotencyTtl};
+use crate::metrics::Metrics;
 use crate::middleware::{RouteTable, TrustedProxies};
 use crate::openapi::{self, ApiDoc};
 use crate::seed::DemoCredentials;
@@ -113,6 +114,7 @@ pub fn build_app(
     auth: AuthState,
     proxies: TrustedProxies,
     document: ApiDocument,
+    metrics: web::Data<Metrics>,
 ) -> App<
     impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
 > {
@@ -126,6 +128,7 @@ pub fn build_app(
         .app_data(web::Data::new(auth.hasher))
         .app_data(web::Data::new(auth.limits))
         .app_data(web::Data::new(proxies))
+        .app_data(metrics)
         .app_data(routes::path_config())
         .service(scope::scope("/api/v1").configure(routes::api))
         .configure(routes::health::configure)
@@ -197,6 +200,7 @@ impl Application {
         let listener = TcpListener::bind(settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let document = ApiDocument::new(&openapi_document())?;
+        let metrics = web::Data::new(Metrics::new()?);
         let workers = if settings.workers == 0 {
             std::thread::available_parallelism().map_or(2, |n| n.get())
         } else {
@@ -205,13 +209,14 @@ impl Application {
         let shutdown_timeout = settings.shutdown_timeout_secs;
         let limits = Limits::from(&settings);
         let proxies = TrustedProxies(settings.trusted_proxies.clone());
-        let server = HttpServer::new(move || build_app(db.clone(), limits, auth.clone(), proxies.clone(), document.clone()))
-            .workers(workers)
-            .shutdown_timeout(shutdown_timeout)
-            .disable_signals()
-            .listen(listener)
-            .map_err(|e| format!("cannot start the HTTP server: {e}"))?
-            .run();
+        let server =
+            HttpServer::new(move || build_app(db.clone(), limits, auth.clone(), proxies.clone(), document.clone(), metrics.clone()))
+                .workers(workers)
+                .shutdown_timeout(shutdown_timeout)
+                .disable_signals()
+                .listen(listener)
+                .map_err(|e| format!("cannot start the HTTP server: {e}"))?
+                .run();
         let handle = server.handle();
         actix_web::rt::spawn(async move {
             let signal = shutdown_signal().await;

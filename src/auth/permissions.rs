@@ -53,6 +53,7 @@ const fn scoped(operation: &'static str, scope: Scope, roles: &'static [Role]) -
 pub const PERMISSIONS: &[Permission] = &[
     row("live", Access::Public),
     row("ready", Access::Public),
+    scoped("get_metrics", Scope::OperationsRead, ADMINS),
     row("get_jwks", Access::Public),
     row("issue_token", Access::Public),
     row("revoke_token", Access::Public),
@@ -157,6 +158,7 @@ pub const CLIENT_SCOPES: &[Scope] = &[
     Scope::ClustersRead,
     Scope::ClustersWrite,
     Scope::RecordsWrite,
+    Scope::OperationsRead,
 ];
 
 /// The row of an operation.

@@ -1,4 +1,5 @@
-//! `/health`: liveness and readiness for orchestrators and load balancers.
+//! `/health`: liveness and readiness for orchestrators and load balancers; `/metrics` for
+//! monitoring.
 
 use actix_web::{HttpResponse, get, web};
 use sea_orm::DatabaseConnection;
@@ -7,6 +8,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{ApiError, ApiResult};
+use crate::metrics::{self, Metrics};
 
 /// A health answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -42,6 +44,22 @@ pub async fn ready(db: web::Data<DatabaseConnection>) -> ApiResult<HttpResponse>
     Ok(HttpResponse::Ok().json(Health { status: "ok" }))
 }
 
+/// Metrics
+///
+/// Requests answered by operation, method and status, their durations by operation, and the
+/// database pool's open connections, in Prometheus's text format. For a monitoring system: an
+/// agency client granted `operations:read` (Prometheus fetches its token with the client
+/// credentials grant), or an administrator.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "The metrics, in Prometheus's text exposition format 0.0.4.", body = String, content_type = "text/plain; version=0.0.4; charset=utf-8")),
+)]
+#[get("/metrics")]
+pub async fn get_metrics(db: web::Data<DatabaseConnection>, metrics: web::Data<Metrics>) -> ApiResult<HttpResponse> {
+    let text = metrics.render(db.get_ref())?;
+    Ok(HttpResponse::Ok().content_type(metrics::CONTENT_TYPE).body(text))
+}
+
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(live).service(ready);
+    cfg.service(live).service(ready).service(get_metrics);
 }

@@ -170,7 +170,7 @@ async fn world(app: &TestApp) -> (World, Vec<Caller>) {
         .post(
             "/api/v1/clients",
             &json!({"name": "Hệ thống tích hợp", "unit_id": home, "clearance": "internal", "cluster_ids": [inside.cluster, above.cluster],
-                    "scopes": ["reference:read", "reference:write", "clusters:read", "clusters:write", "records:write"]}),
+                    "scopes": ["reference:read", "reference:write", "clusters:read", "clusters:write", "records:write", "operations:read"]}),
         )
         .await;
     assert_eq!(client.status, StatusCode::CREATED, "{client:?}");
@@ -266,6 +266,7 @@ fn request(w: &World, operation: &str, r: &Records) -> (Method, String, Option<V
     match operation {
         "live" => (Method::GET, "/health/live".into(), None, 200),
         "ready" => (Method::GET, "/health/ready".into(), None, 200),
+        "get_metrics" => (Method::GET, "/metrics".into(), None, 200),
         "get_jwks" => (Method::GET, "/.well-known/jwks.json".into(), None, 200),
         "issue_token" => (
             Method::POST,

@@ -17,6 +17,7 @@ mod incident_categories;
 mod incidents;
 mod legal_documents;
 mod meetings;
+mod metrics;
 mod openapi;
 mod pool;
 mod regulations;

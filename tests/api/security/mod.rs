@@ -265,7 +265,7 @@ pub fn operations(doc: &Value) -> Vec<Operation> {
             });
         }
     }
-    assert_eq!(out.len(), 89, "the document lists {} operations", out.len());
+    assert_eq!(out.len(), 90, "the document lists {} operations", out.len());
     out
 }
 
