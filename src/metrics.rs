@@ -69,9 +69,12 @@ impl Metrics {
     /// Counts one answered request.
     pub fn observe(&self, operation: &str, method: &Method, status: u16, elapsed: Duration) {
         let status = status.to_string();
-        self.requests
-            .with_label_values(&[operation, method.as_str(), status.as_str()])
-            .inc();
+        // Callers may send any token as a method; only the standard ones get their own series.
+        let method = match *method {
+            Method::GET | Method::HEAD | Method::POST | Method::PUT | Method::PATCH | Method::DELETE | Method::OPTIONS => method.as_str(),
+            _ => "other",
+        };
+        self.requests.with_label_values(&[operation, method, status.as_str()]).inc();
         self.durations.with_label_values(&[operation]).observe(elapsed.as_secs_f64());
     }
 
@@ -111,6 +114,7 @@ mod tests {
         metrics.observe("get_cluster", &Method::GET, 200, Duration::from_millis(30));
         metrics.observe("get_cluster", &Method::GET, 200, Duration::from_millis(3));
         metrics.observe(NO_OPERATION, &Method::POST, 404, Duration::from_millis(1));
+        metrics.observe(NO_OPERATION, &Method::from_bytes(b"BREW").unwrap(), 405, Duration::from_millis(1));
         let mut out = Vec::new();
         TextEncoder::new().encode(&metrics.registry.gather(), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
@@ -119,6 +123,8 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(r#"lienket_http_requests_total{method="POST",operation="none",status="404"} 1"#));
+        assert!(text.contains(r#"lienket_http_requests_total{method="other",operation="none",status="405"} 1"#));
+        assert!(!text.contains("BREW"));
         assert!(text.contains(r#"lienket_http_request_duration_seconds_bucket{operation="get_cluster",le="0.005"} 1"#));
         assert!(text.contains(r#"lienket_http_request_duration_seconds_count{operation="get_cluster"} 2"#));
     }
