@@ -132,6 +132,7 @@ async fn plausible_undocumented_paths_do_not_exist() {
         "/data/jwt-signing-key.pem".to_owned(),
         "/health".to_owned(),
         "/api/v1/health/live".to_owned(),
+        "/api/v1/metrics".to_owned(),
         "/openapi.json".to_owned(),
         "/api-docs".to_owned(),
         "/api/v1/openapi.json".to_owned(),
