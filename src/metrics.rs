@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use actix_web::http::Method;
+use actix_web::http::{Method, StatusCode};
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 use sea_orm::{DatabaseConnection, DbBackend};
 
@@ -67,8 +67,7 @@ impl Metrics {
     }
 
     /// Counts one answered request.
-    pub fn observe(&self, operation: &str, method: &Method, status: u16, elapsed: Duration) {
-        let status = status.to_string();
+    pub fn observe(&self, operation: &str, method: &Method, status: StatusCode, elapsed: Duration) {
         // Callers may send any token as a method; only the standard ones get their own series.
         let method = match *method {
             Method::GET | Method::HEAD | Method::POST | Method::PUT | Method::PATCH | Method::DELETE | Method::OPTIONS => method.as_str(),
@@ -111,10 +110,15 @@ mod tests {
     #[test]
     fn requests_are_counted_by_operation_method_and_status() {
         let metrics = Metrics::new().unwrap();
-        metrics.observe("get_cluster", &Method::GET, 200, Duration::from_millis(30));
-        metrics.observe("get_cluster", &Method::GET, 200, Duration::from_millis(3));
-        metrics.observe(NO_OPERATION, &Method::POST, 404, Duration::from_millis(1));
-        metrics.observe(NO_OPERATION, &Method::from_bytes(b"BREW").unwrap(), 405, Duration::from_millis(1));
+        metrics.observe("get_cluster", &Method::GET, StatusCode::OK, Duration::from_millis(30));
+        metrics.observe("get_cluster", &Method::GET, StatusCode::OK, Duration::from_millis(3));
+        metrics.observe(NO_OPERATION, &Method::POST, StatusCode::NOT_FOUND, Duration::from_millis(1));
+        metrics.observe(
+            NO_OPERATION,
+            &Method::from_bytes(b"BREW").unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            Duration::from_millis(1),
+        );
         let mut out = Vec::new();
         TextEncoder::new().encode(&metrics.registry.gather(), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();

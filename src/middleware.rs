@@ -59,7 +59,7 @@ pub async fn request_context(
     let found = table
         .as_deref()
         .and_then(|table| table.operation(req.match_info().as_str(), req.method()));
-    let operation = found.map(|(id, _)| id.to_owned());
+    let operation = found.map(|(id, _)| id);
     let metrics = req.app_data::<Data<Metrics>>().cloned();
     let precheck = admit(&req, found);
     if let Ok(Some(principal)) = &precheck
@@ -83,7 +83,7 @@ pub async fn request_context(
         let elapsed_ms = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0;
         span.in_scope(|| tracing::info!(%method, %path, status = status.as_u16(), elapsed_ms, "request"));
         if let Some(metrics) = &metrics {
-            metrics.observe(operation.as_deref().unwrap_or(NO_OPERATION), &method, status.as_u16(), elapsed);
+            metrics.observe(operation.unwrap_or(NO_OPERATION), &method, status, elapsed);
         }
     };
     let mut response = match failure {
