@@ -78,8 +78,8 @@ pub async fn get_cluster_statistics(
 ) -> ApiResult<HttpResponse> {
     let principal = ctx.principal()?;
     let period = params.0.period()?;
-    let cluster = access::visible_cluster(db.get_ref(), principal, id.into_inner()).await?;
-    let stats = service::statistics(db.get_ref(), principal, Scope::Cluster(cluster.id), &period, params.0.compare).await?;
+    let cluster = access::seen_cluster(db.get_ref(), principal, id.into_inner()).await?;
+    let stats = service::statistics(db.get_ref(), principal, Scope::Cluster(&cluster), &period, params.0.compare).await?;
     Ok(HttpResponse::Ok().json(stats))
 }
 

@@ -54,6 +54,30 @@ pub async fn visible_cluster<C: ConnectionTrait>(db: &C, p: &Principal, id: Uuid
         .ok_or_else(|| ApiError::not_found(clusters::Entity::NOUN))
 }
 
+/// A cluster found visible to the caller. Only [`seen_cluster`] makes one, so holding it proves
+/// the check was made: records filtered to this cluster need no second test of their cluster.
+#[derive(Debug, Clone)]
+pub struct SeenCluster(clusters::Model);
+
+impl SeenCluster {
+    pub fn model(&self) -> &clusters::Model {
+        &self.0
+    }
+
+    /// Records of this cluster classified within the caller's clearance: for this cluster, the
+    /// same records as [`visible_cluster_records`] keeps, without its subquery.
+    pub fn records(&self, cluster: impl ColumnTrait, classification: impl ColumnTrait, p: &Principal) -> Condition {
+        Condition::all()
+            .add(cluster.eq(self.0.id))
+            .add(classification.is_in(p.visible_classifications()))
+    }
+}
+
+/// A cluster the caller may see, or 404, as [`SeenCluster`].
+pub async fn seen_cluster<C: ConnectionTrait>(db: &C, p: &Principal, id: Uuid) -> ApiResult<SeenCluster> {
+    visible_cluster(db, p, id).await.map(SeenCluster)
+}
+
 /// Refuses (403) changes to a visible cluster by a caller who does not manage it: an
 /// administrator manages every cluster, an agency client those it was granted, any other user
 /// those its unit is a member of today.

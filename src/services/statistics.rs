@@ -12,12 +12,13 @@ use futures_util::future::{try_join, try_join4};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, NullOrdering, Order, Query, SelectStatement, WindowStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, JoinType, QueryFilter, QuerySelect, QueryTrait, RelationDef, Select,
-    TryGetable, TryGetableMany,
+    TryGetableMany,
 };
 use uuid::Uuid;
 
+use super::access::{self, SeenCluster};
 use super::common::live;
-use super::{access, activities as activity_service, incidents as incident_service};
+use super::{activities as activity_service, incidents as incident_service};
 use crate::auth::Principal;
 use crate::db;
 use crate::domain::{
@@ -36,10 +37,10 @@ use crate::views::statistics::{
 /// The longest period statistics cover at once.
 const MAX_DAYS: u64 = 3_660;
 
-/// What the statistics are of.
+/// What the statistics are of: a cluster the caller was found to see, or a unit.
 #[derive(Debug, Clone, Copy)]
-pub enum Scope {
-    Cluster(Uuid),
+pub enum Scope<'a> {
+    Cluster(&'a SeenCluster),
     Unit(Uuid),
 }
 
@@ -205,7 +206,7 @@ impl Period {
 pub async fn statistics<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
-    scope: Scope,
+    scope: Scope<'_>,
     period: &Period,
     compare: Option<ComparisonBasis>,
 ) -> ApiResult<Statistics> {
@@ -230,9 +231,9 @@ pub async fn statistics<C: ConnectionTrait>(
         }
     };
     let subject = match scope {
-        Scope::Cluster(id) => Subject {
+        Scope::Cluster(cluster) => Subject {
             subject_type: "cluster",
-            id,
+            id: cluster.model().id,
         },
         Scope::Unit(id) => Subject { subject_type: "unit", id },
     };
@@ -244,7 +245,7 @@ pub async fn statistics<C: ConnectionTrait>(
     })
 }
 
-async fn figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope, period: &Period) -> ApiResult<Figures> {
+async fn figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope<'_>, period: &Period) -> ApiResult<Figures> {
     let window = period.window();
     // The parts are independent: on a pool they run at once, each on its own connection.
     let ((incidents, timeliness), activities, community_models, acknowledgements) = try_join4(
@@ -276,23 +277,6 @@ fn sum_of(column: impl sea_orm::sea_query::IntoColumnRef) -> Expr {
     Func::cast_as(Func::sum(Expr::col(column)), Alias::new("BIGINT")).into()
 }
 
-/// Rows counted per value of `column`.
-async fn count_by<E, T, C>(db: &C, select: Select<E>, column: E::Column) -> ApiResult<Vec<(T, i64)>>
-where
-    E: EntityTrait,
-    T: TryGetable,
-    C: ConnectionTrait,
-{
-    Ok(select
-        .select_only()
-        .column(column)
-        .column_as(count_all(), "n")
-        .group_by(column)
-        .into_tuple::<(T, i64)>()
-        .all(db)
-        .await?)
-}
-
 /// Stored names turned into their enumeration, in the enumeration's order.
 fn in_order<K: Stored + Ord, V>(rows: Vec<(String, V)>) -> ApiResult<Vec<(K, V)>> {
     let mut out = rows
@@ -304,14 +288,15 @@ fn in_order<K: Stored + Ord, V>(rows: Vec<(String, V)>) -> ApiResult<Vec<(K, V)>
 }
 
 /// The period's incidents the caller may see.
-fn incidents_of(p: &Principal, scope: Scope, (start, end): Window) -> Select<incidents::Entity> {
+fn incidents_of(p: &Principal, scope: Scope<'_>, (start, end): Window) -> Select<incidents::Entity> {
     let select = live::<incidents::Entity>()
-        .filter(incident_service::visible(p))
         .filter(incidents::Column::OccurredAt.gte(start))
         .filter(incidents::Column::OccurredAt.lt(end));
     match scope {
-        Scope::Cluster(id) => select.filter(incidents::Column::ClusterId.eq(id)),
-        Scope::Unit(id) => select.filter(incidents::Column::ReportingUnitId.eq(id)),
+        Scope::Cluster(cluster) => select.filter(cluster.records(incidents::Column::ClusterId, incidents::Column::Classification, p)),
+        Scope::Unit(id) => select
+            .filter(incident_service::visible(p))
+            .filter(incidents::Column::ReportingUnitId.eq(id)),
     }
 }
 
@@ -364,53 +349,63 @@ where
 }
 
 /// Each combination of status, severity and category among the period's incidents, with how
-/// many incidents it has, how many of those are judged against a deadline and how many were
-/// reported within it.
-type IncidentCounts = (String, String, Uuid, i64, i64, Option<i64>);
+/// many incidents it has.
+type IncidentCounts = (String, String, Uuid, i64);
 
 async fn incident_figures<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
-    scope: Scope,
+    scope: Scope<'_>,
     window: Window,
 ) -> ApiResult<(IncidentFigures, ReportingTimeliness)> {
-    // Each incident with its cluster's deadline: judged when the cluster has one, within it
-    // when the delay is no longer.
-    let to_cluster: RelationDef = incidents::Entity::belongs_to(clusters::Entity)
-        .from(incidents::Column::ClusterId)
-        .to(clusters::Column::Id)
-        .into();
-    let deadline = Expr::col((clusters::Entity, clusters::Column::ReportingSlaHours));
-    let delay = Expr::col((incidents::Entity, incidents::Column::ReportingDelaySeconds));
-    let within_deadline = Condition::all().add(delay.clone().lte(deadline.clone().mul(3600)));
-    // One scan counts every combination (the breakdowns and the deadline counts are sums over
-    // it); another, at the same time, sorts the delays for their percentiles.
+    // One scan counts every combination (the breakdowns are sums over it); another, at the same
+    // time, sorts the delays for their percentiles and judges each against its cluster's
+    // deadline: known already for a cluster, joined for a unit's incidents.
     let counts = incidents_of(p, scope, window)
-        .join(JoinType::InnerJoin, to_cluster)
         .select_only()
         .column(incidents::Column::Status)
         .column(incidents::Column::Severity)
         .column(incidents::Column::CategoryId)
         .column_as(count_all(), "n")
-        .column_as(Expr::from(Func::count(deadline)), "judged")
-        .column_as(count_where(within_deadline), "within")
         .group_by(incidents::Column::Status)
         .group_by(incidents::Column::Severity)
         .group_by(incidents::Column::CategoryId)
         .into_tuple::<IncidentCounts>()
         .all(db);
-    let delays = incidents_of(p, scope, window).select_only().into_query();
-    let percentiles = with_percentiles::<(Option<i64>, Option<i64>), _>(db, delays, delay, Vec::new());
-    let (combinations, (median, p90)) = try_join(async { Ok(counts.await?) }, percentiles).await?;
+    let delay = Expr::col((incidents::Entity, incidents::Column::ReportingDelaySeconds));
+    let delays = incidents_of(p, scope, window).select_only();
+    let (delays, deadline) = match scope {
+        Scope::Cluster(cluster) => {
+            let seconds = cluster.model().reporting_sla_hours.map(|hours| i64::from(hours) * 3600);
+            (delays, Expr::val(seconds))
+        }
+        Scope::Unit(_) => {
+            let to_cluster: RelationDef = incidents::Entity::belongs_to(clusters::Entity)
+                .from(incidents::Column::ClusterId)
+                .to(clusters::Column::Id)
+                .into();
+            let hours = Expr::col((clusters::Entity, clusters::Column::ReportingSlaHours));
+            (delays.join(JoinType::InnerJoin, to_cluster), hours.mul(3600))
+        }
+    };
+    // Judged when the cluster has a deadline, within it when the delay is no longer.
+    let within_deadline = Condition::all().add(delay.clone().lte(deadline.clone()));
+    let mut rows = delays.into_query();
+    rows.expr_as(deadline, Alias::new("deadline"))
+        .expr_as(Expr::case(within_deadline, 1).finally(0), Alias::new("within"));
+    let judging = vec![
+        Func::count(Expr::col(Alias::new("deadline"))).into(),
+        Func::sum(Expr::col(Alias::new("within"))).into(),
+    ];
+    let timing = with_percentiles::<(i64, Option<i64>, Option<i64>, Option<i64>), _>(db, rows, delay, judging);
+    let (combinations, (judged, within, median, p90)) = try_join(async { Ok(counts.await?) }, timing).await?;
+    let within = within.unwrap_or(0);
 
     let (mut by_status, mut by_severity, mut by_category) = (HashMap::new(), HashMap::new(), HashMap::new());
-    let (mut judged, mut within) = (0, 0);
-    for (status, severity, category, n, judged_here, within_here) in combinations {
+    for (status, severity, category, n) in combinations {
         tally(&mut by_status, status, n);
         tally(&mut by_severity, severity, n);
         tally(&mut by_category, category, n);
-        judged += judged_here;
-        within += within_here.unwrap_or(0);
     }
     let by_status: Vec<(IncidentStatus, i64)> = in_order(by_status.into_iter().collect())?;
     let by_severity: Vec<(Severity, i64)> = in_order(by_severity.into_iter().collect())?;
@@ -459,27 +454,22 @@ async fn incident_figures<C: ConnectionTrait>(
     Ok((figures, timeliness))
 }
 
-/// `SUM(CASE WHEN condition THEN 1 ELSE 0 END)`: the rows meeting `condition`; `NULL` over no
-/// rows.
-fn count_where(condition: Condition) -> Expr {
-    Func::sum(Expr::case(condition, 1).finally(0)).into()
-}
-
 /// The period's activities the caller may see (for a unit: those it took part in).
-fn activities_of(p: &Principal, scope: Scope, (start, end): Window) -> Select<activities::Entity> {
+fn activities_of(p: &Principal, scope: Scope<'_>, (start, end): Window) -> Select<activities::Entity> {
     let select = live::<activities::Entity>()
-        .filter(activity_service::visible(p))
         .filter(activities::Column::StartsAt.gte(start))
         .filter(activities::Column::StartsAt.lt(end));
     match scope {
-        Scope::Cluster(id) => select.filter(activities::Column::ClusterId.eq(id)),
+        Scope::Cluster(cluster) => select.filter(cluster.records(activities::Column::ClusterId, activities::Column::Classification, p)),
         Scope::Unit(id) => {
             let taking_part = Query::select()
                 .column(activity_participants::Column::ActivityId)
                 .from(activity_participants::Entity)
                 .and_where(activity_participants::Column::UnitId.eq(id))
                 .to_owned();
-            select.filter(activities::Column::Id.in_subquery(taking_part))
+            select
+                .filter(activity_service::visible(p))
+                .filter(activities::Column::Id.in_subquery(taking_part))
         }
     }
 }
@@ -498,11 +488,31 @@ fn figures_of_activity() -> RelationDef {
         .into()
 }
 
-async fn activity_figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope, window: Window) -> ApiResult<ActivityFigures> {
+async fn activity_figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scope<'_>, window: Window) -> ApiResult<ActivityFigures> {
     let all = activities_of(p, scope, window);
-    let by_status: Vec<(ActivityStatus, i64)> = in_order(count_by(db, all.clone(), activities::Column::Status).await?)?;
+    // One scan counts each status and kind together: the statuses are sums over the kinds, the
+    // kinds sums over the statuses other than cancelled.
+    let combinations: Vec<(String, String, i64)> = all
+        .clone()
+        .select_only()
+        .column(activities::Column::Status)
+        .column(activities::Column::Kind)
+        .column_as(count_all(), "n")
+        .group_by(activities::Column::Status)
+        .group_by(activities::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let (mut by_status, mut counts) = (HashMap::new(), HashMap::new());
+    for (status, kind, n) in combinations {
+        if status != ActivityStatus::Cancelled.stored() {
+            tally(&mut counts, kind, n);
+        }
+        tally(&mut by_status, status, n);
+    }
+    let by_status: Vec<(ActivityStatus, i64)> = in_order(by_status.into_iter().collect())?;
+    let counts: Vec<(ActivityKind, i64)> = in_order(counts.into_iter().collect())?;
     let held = all.filter(activities::Column::Status.ne(ActivityStatus::Cancelled.stored()));
-    let counts: Vec<(ActivityKind, i64)> = in_order(count_by(db, held.clone(), activities::Column::Kind).await?)?;
 
     let mut personnel_select = held
         .clone()
@@ -575,7 +585,7 @@ async fn activity_figures<C: ConnectionTrait>(db: &C, p: &Principal, scope: Scop
     })
 }
 
-async fn community_model_figures<C: ConnectionTrait>(db: &C, scope: Scope, period: &Period) -> ApiResult<CommunityModelFigures> {
+async fn community_model_figures<C: ConnectionTrait>(db: &C, scope: Scope<'_>, period: &Period) -> ApiResult<CommunityModelFigures> {
     let mut select = live::<community_models::Entity>().filter(
         Condition::any()
             .add(community_models::Column::EstablishedOn.is_null())
@@ -583,12 +593,12 @@ async fn community_model_figures<C: ConnectionTrait>(db: &C, scope: Scope, perio
     );
     select = match scope {
         Scope::Unit(id) => select.filter(community_models::Column::SponsoringUnitId.eq(id)),
-        Scope::Cluster(id) => {
+        Scope::Cluster(cluster) => {
             let mut members = Query::select();
             members
                 .column(cluster_members::Column::UnitId)
                 .from(cluster_members::Entity)
-                .and_where(cluster_members::Column::ClusterId.eq(id))
+                .and_where(cluster_members::Column::ClusterId.eq(cluster.model().id))
                 .and_where(cluster_members::Column::DeletedAt.is_null())
                 .cond_where(super::common::overlapping(
                     cluster_members::Column::JoinedOn,
@@ -599,18 +609,29 @@ async fn community_model_figures<C: ConnectionTrait>(db: &C, scope: Scope, perio
             select.filter(community_models::Column::SponsoringUnitId.in_subquery(members.to_owned()))
         }
     };
-    let by_kind: Vec<(CommunityModelKind, i64)> = in_order(count_by(db, select.clone(), community_models::Column::Kind).await?)?;
-    let by_status: Vec<(CommunityModelStatus, i64)> = in_order(count_by(db, select.clone(), community_models::Column::Status).await?)?;
-    let participants: Option<i64> = select
+    // One scan: the models of each kind and status, and their participants.
+    let combinations: Vec<(String, String, i64, Option<i64>)> = select
         .select_only()
-        .column_as(sum_of((community_models::Entity, community_models::Column::ParticipantCount)), "n")
+        .column(community_models::Column::Kind)
+        .column(community_models::Column::Status)
+        .column_as(count_all(), "n")
+        .column_as(sum_of((community_models::Entity, community_models::Column::ParticipantCount)), "p")
+        .group_by(community_models::Column::Kind)
+        .group_by(community_models::Column::Status)
         .into_tuple()
-        .one(db)
-        .await?
-        .flatten();
+        .all(db)
+        .await?;
+    let (mut by_kind, mut by_status, mut participants) = (HashMap::new(), HashMap::new(), 0);
+    for (kind, status, n, people) in combinations {
+        tally(&mut by_kind, kind, n);
+        tally(&mut by_status, status, n);
+        participants += people.unwrap_or(0);
+    }
+    let by_kind: Vec<(CommunityModelKind, i64)> = in_order(by_kind.into_iter().collect())?;
+    let by_status: Vec<(CommunityModelStatus, i64)> = in_order(by_status.into_iter().collect())?;
     Ok(CommunityModelFigures {
         total: by_kind.iter().map(|(_, n)| n).sum(),
-        participants: participants.unwrap_or(0),
+        participants,
         by_kind: by_kind.into_iter().map(|(kind, count)| ModelKindCount { kind, count }).collect(),
         by_status: by_status
             .into_iter()
@@ -622,7 +643,7 @@ async fn community_model_figures<C: ConnectionTrait>(db: &C, scope: Scope, perio
 async fn acknowledgement_figures<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
-    scope: Scope,
+    scope: Scope<'_>,
     (start, end): Window,
 ) -> ApiResult<AcknowledgementFigures> {
     let to_bulletin: RelationDef = bulletin_recipients::Entity::belongs_to(bulletins::Entity)
@@ -632,16 +653,14 @@ async fn acknowledgement_figures<C: ConnectionTrait>(
     let mut select = bulletin_recipients::Entity::find()
         .join(JoinType::InnerJoin, to_bulletin)
         .filter(bulletins::Column::DeletedAt.is_null())
-        .filter(access::visible_cluster_records(
-            bulletins::Column::ClusterId,
-            bulletins::Column::Classification,
-            p,
-        ))
         .filter(bulletins::Column::SentAt.gte(start))
         .filter(bulletins::Column::SentAt.lt(end));
+    let (cluster, classification) = (bulletins::Column::ClusterId, bulletins::Column::Classification);
     select = match scope {
-        Scope::Cluster(id) => select.filter(bulletins::Column::ClusterId.eq(id)),
-        Scope::Unit(id) => select.filter(bulletin_recipients::Column::UnitId.eq(id)),
+        Scope::Cluster(seen) => select.filter(seen.records(cluster, classification, p)),
+        Scope::Unit(id) => select
+            .filter(access::visible_cluster_records(cluster, classification, p))
+            .filter(bulletin_recipients::Column::UnitId.eq(id)),
     };
     let acked_late = Condition::all()
         .add(bulletin_recipients::Column::AcknowledgedAt.is_not_null())

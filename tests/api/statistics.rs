@@ -283,6 +283,16 @@ async fn acknowledgements_are_counted_and_periods_are_checked() {
         (Some(1), Some(1))
     );
 
+    // This cluster sets no reporting deadline: its reports are counted but none is judged.
+    let drugs = category(&app, "drugs").await;
+    let occurred = (Utc::now() - Duration::hours(3)).to_rfc3339();
+    incident(&app, &cluster, &first, &drugs, &occurred, 3_600, "internal").await;
+    let unjudged = json!({"reports": 1, "median_delay_seconds": 3_600, "p90_delay_seconds": 3_600, "judged": 0, "within_sla": 0, "within_sla_share": null});
+    for subject in [format!("clusters/{cluster}"), format!("units/{first}")] {
+        let stats = app.get(&format!("/api/v1/{subject}/statistics?{range}")).await;
+        assert_eq!(stats.body["timeliness"], unjudged, "{subject}");
+    }
+
     // Periods are a named year, quarter or month, or both ends; nothing else. A malformed
     // parameter is a 400; well-formed ones that do not go together are a 422.
     for (bad, status) in [
