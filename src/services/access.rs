@@ -54,28 +54,36 @@ pub async fn visible_cluster<C: ConnectionTrait>(db: &C, p: &Principal, id: Uuid
         .ok_or_else(|| ApiError::not_found(clusters::Entity::NOUN))
 }
 
-/// A cluster found visible to the caller. Only [`seen_cluster`] makes one, so holding it proves
-/// the check was made: records filtered to this cluster need no second test of their cluster.
+/// A cluster found visible to a caller, with that caller's clearance. Only [`seen_cluster`]
+/// makes one, so holding it proves the check was made: records filtered to this cluster need no
+/// second test of their cluster.
 #[derive(Debug, Clone)]
-pub struct SeenCluster(clusters::Model);
+pub struct SeenCluster {
+    cluster: clusters::Model,
+    classifications: Vec<String>,
+}
 
 impl SeenCluster {
     pub fn model(&self) -> &clusters::Model {
-        &self.0
+        &self.cluster
     }
 
-    /// Records of this cluster classified within the caller's clearance: for this cluster, the
-    /// same records as [`visible_cluster_records`] keeps, without its subquery.
-    pub fn records(&self, cluster: impl ColumnTrait, classification: impl ColumnTrait, p: &Principal) -> Condition {
+    /// Records of this cluster classified within the clearance of the caller who saw it: for
+    /// this cluster, the records [`visible_cluster_records`] keeps, without its subquery.
+    pub fn records(&self, cluster: impl ColumnTrait, classification: impl ColumnTrait) -> Condition {
         Condition::all()
-            .add(cluster.eq(self.0.id))
-            .add(classification.is_in(p.visible_classifications()))
+            .add(cluster.eq(self.cluster.id))
+            .add(classification.is_in(self.classifications.iter().map(String::as_str)))
     }
 }
 
 /// A cluster the caller may see, or 404, as [`SeenCluster`].
 pub async fn seen_cluster<C: ConnectionTrait>(db: &C, p: &Principal, id: Uuid) -> ApiResult<SeenCluster> {
-    visible_cluster(db, p, id).await.map(SeenCluster)
+    let cluster = visible_cluster(db, p, id).await?;
+    Ok(SeenCluster {
+        cluster,
+        classifications: p.visible_classifications(),
+    })
 }
 
 /// Refuses (403) changes to a visible cluster by a caller who does not manage it: an

@@ -293,7 +293,7 @@ fn incidents_of(p: &Principal, scope: Scope<'_>, (start, end): Window) -> Select
         .filter(incidents::Column::OccurredAt.gte(start))
         .filter(incidents::Column::OccurredAt.lt(end));
     match scope {
-        Scope::Cluster(cluster) => select.filter(cluster.records(incidents::Column::ClusterId, incidents::Column::Classification, p)),
+        Scope::Cluster(cluster) => select.filter(cluster.records(incidents::Column::ClusterId, incidents::Column::Classification)),
         Scope::Unit(id) => select
             .filter(incident_service::visible(p))
             .filter(incidents::Column::ReportingUnitId.eq(id)),
@@ -460,7 +460,7 @@ fn activities_of(p: &Principal, scope: Scope<'_>, (start, end): Window) -> Selec
         .filter(activities::Column::StartsAt.gte(start))
         .filter(activities::Column::StartsAt.lt(end));
     match scope {
-        Scope::Cluster(cluster) => select.filter(cluster.records(activities::Column::ClusterId, activities::Column::Classification, p)),
+        Scope::Cluster(cluster) => select.filter(cluster.records(activities::Column::ClusterId, activities::Column::Classification)),
         Scope::Unit(id) => {
             let taking_part = Query::select()
                 .column(activity_participants::Column::ActivityId)
@@ -657,7 +657,7 @@ async fn acknowledgement_figures<C: ConnectionTrait>(
         .filter(bulletins::Column::SentAt.lt(end));
     let (cluster, classification) = (bulletins::Column::ClusterId, bulletins::Column::Classification);
     select = match scope {
-        Scope::Cluster(seen) => select.filter(seen.records(cluster, classification, p)),
+        Scope::Cluster(seen) => select.filter(seen.records(cluster, classification)),
         Scope::Unit(id) => select
             .filter(access::visible_cluster_records(cluster, classification, p))
             .filter(bulletin_recipients::Column::UnitId.eq(id)),
