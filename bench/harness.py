@@ -372,6 +372,28 @@ def pgbench(args, name, sql, connections, seconds):
     return {"tps": round(tps, 1), "latency_avg_ms": latency, "statements": len(sql), "script": os.path.relpath(script, ROOT)}
 
 
+def paired_ratios(args, chosen, sql, results):
+    """API ÷ pgbench measured in pairs: the API's closed loop and pgbench on the same SQL run back
+    to back, `--pairs` times per read. The machine's speed drifts over minutes; a pair shares it,
+    and the median of the pairs' ratios is what the targets are judged on."""
+    server = Server(args)
+    try:
+        # The same requests as measured before, tokens included (they outlive the run).
+        by_name = {s["name"]: s for s in chosen}
+        for name, statements in sql.items():
+            log(f"== {name}: {args.pairs} pairs")
+            pairs = []
+            for _ in range(args.pairs):
+                api = oha(server.base, by_name[name], args.connections, args.seconds)["rps"]
+                db = pgbench(args, name, statements, args.connections, args.seconds)["tps"]
+                pairs.append({"api_rps": api, "pgbench_tps": db, "ratio": round(api / db, 2)})
+            ratios = sorted(p["ratio"] for p in pairs)
+            results["scenarios"][name]["pairs"] = pairs
+            results["scenarios"][name]["paired_ratio_median"] = ratios[len(ratios) // 2]
+    finally:
+        server.stop()
+
+
 # --- main ---------------------------------------------------------------------------------------
 
 def main():
@@ -386,6 +408,7 @@ def main():
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--only", help="comma-separated scenario names")
     ap.add_argument("--reads-only", action="store_true")
+    ap.add_argument("--pairs", type=int, default=3, help="paired API and pgbench runs per read (PostgreSQL); 0 for none")
     ap.add_argument("--port", type=int, default=18080)
     ap.add_argument("--out", help="JSON results file (default bench/results/<database>-<date>.json)")
     args = ap.parse_args()
@@ -435,10 +458,11 @@ def main():
     finally:
         server.stop()
     if args.database == "postgres":
-        sql = capture_sql(args, summary, chosen)
+        sql = {name: statements for name, statements in capture_sql(args, summary, chosen).items() if statements}
         for name, statements in sql.items():
-            if statements:
-                results["scenarios"][name]["pgbench"] = pgbench(args, name, statements, args.connections, args.seconds)
+            results["scenarios"][name]["pgbench"] = pgbench(args, name, statements, args.connections, args.seconds)
+        if args.pairs:
+            paired_ratios(args, chosen, sql, results)
     out = args.out or os.path.join(BENCH, "results", f"{args.database}-{datetime.date.today().isoformat()}.json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
@@ -461,6 +485,12 @@ def table(results):
             tps = bench["tps"] if bench and i == 0 else ""
             ratio = f"{r['rps'] / bench['tps']:.2f}" if bench and i == 0 else ""
             rows.append(f"| {name if i == 0 else ''} | {r['tool']}, {r['mode']} | {r['rps']} | {r['p50_ms']} | {r['p99_ms']} | {r['errors']} | {r['server_cpu_percent']} | {r['peak_rss_mib']} | {tps} | {ratio} |")
+    paired = {name: s for name, s in results["scenarios"].items() if s.get("pairs")}
+    if paired:
+        rows += ["", "| scenario | pairs: API req/s ÷ pgbench tps | median ratio |", "|---|---|---:|"]
+        for name, s in paired.items():
+            pairs = ", ".join(f"{p['api_rps']} ÷ {p['pgbench_tps']} = {p['ratio']:.2f}" for p in s["pairs"])
+            rows.append(f"| {name} | {pairs} | {s['paired_ratio_median']:.2f} |")
     return "\n".join(rows)
 
 
