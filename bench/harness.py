@@ -384,9 +384,9 @@ def paired_ratios(args, chosen, sql, results):
             log(f"== {name}: {args.pairs} pairs")
             pairs = []
             for _ in range(args.pairs):
-                api = oha(server.base, by_name[name], args.connections, args.seconds)["rps"]
+                api = oha(server.base, by_name[name], args.connections, args.seconds)
                 db = pgbench(args, name, statements, args.connections, args.seconds)["tps"]
-                pairs.append({"api_rps": api, "pgbench_tps": db, "ratio": round(api / db, 2)})
+                pairs.append({"api_rps": api["rps"], "api_errors": api["errors"], "pgbench_tps": db, "ratio": round(api["rps"] / db, 2)})
             ratios = sorted(p["ratio"] for p in pairs)
             results["scenarios"][name]["pairs"] = pairs
             results["scenarios"][name]["paired_ratio_median"] = ratios[len(ratios) // 2]
