@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use actix_web::http::{Method, StatusCode};
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 use sea_orm::{DatabaseConnection, DbBackend};
 
 use crate::error::{ApiError, ApiResult};
@@ -95,11 +95,9 @@ impl Metrics {
         self.connections
             .with_label_values(&["in_use"])
             .set(i64::from(size).saturating_sub(idle).max(0));
-        let mut out = Vec::new();
         TextEncoder::new()
-            .encode(&self.registry.gather(), &mut out)
-            .map_err(|e| ApiError::internal(format!("metrics encoding: {e}")))?;
-        String::from_utf8(out).map_err(|e| ApiError::internal(format!("metrics encoding: {e}")))
+            .encode_to_string(&self.registry.gather())
+            .map_err(|e| ApiError::internal(format!("metrics encoding: {e}")))
     }
 }
 
@@ -119,9 +117,7 @@ mod tests {
             StatusCode::METHOD_NOT_ALLOWED,
             Duration::from_millis(1),
         );
-        let mut out = Vec::new();
-        TextEncoder::new().encode(&metrics.registry.gather(), &mut out).unwrap();
-        let text = String::from_utf8(out).unwrap();
+        let text = TextEncoder::new().encode_to_string(&metrics.registry.gather()).unwrap();
         assert!(
             text.contains(r#"lienket_http_requests_total{method="GET",operation="get_cluster",status="200"} 2"#),
             "{text}"
