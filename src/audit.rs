@@ -1,22 +1,24 @@
 //! The audit trail: an append-only, hash-chained record of every write and of every read of a
-//! confidential or secret record, written in the same transaction as what it records.
+//! confidential or secret record. A write's events are written in the same transaction as the
+//! write; reads are recorded through the `ReadTrail`, before their answer is sent.
 //!
 //! Each event's `hash` is SHA-256 over its own fields and the previous event's hash, so changing,
 //! removing or reordering a stored event breaks the chain at that point; `lienket audit verify`
 //! walks it.
 
 use entity::audit_events;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::context::RequestContext;
 use crate::db;
-use crate::error::ApiResult;
-use crate::services::common::serialize_on;
+use crate::error::{ApiError, ApiResult};
+use crate::services::common::{begin_write, serialize_on};
 
 /// The `prev_hash` of the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -177,6 +179,11 @@ const INSERT_BATCH: usize = 500;
 /// read of it and one insert per `INSERT_BATCH` events (a list answer holding many classified
 /// records).
 pub async fn record_all<C: ConnectionTrait>(db: &C, ctx: &AuditContext, events: Vec<Event>) -> ApiResult<()> {
+    append(db, events.into_iter().map(|event| (ctx, event)).collect()).await
+}
+
+/// Appends events, each with the context of the request it belongs to, in the order given.
+async fn append<C: ConnectionTrait>(db: &C, events: Vec<(&AuditContext, Event)>) -> ApiResult<()> {
     if events.is_empty() {
         return Ok(());
     }
@@ -193,7 +200,7 @@ pub async fn record_all<C: ConnectionTrait>(db: &C, ctx: &AuditContext, events: 
     let (mut seq, mut prev_hash) = last.unwrap_or((0, GENESIS.to_owned()));
     let mut rows = Vec::with_capacity(events.len());
     let mut written = Vec::new();
-    for event in events {
+    for (ctx, event) in events {
         seq += 1;
         let mut model = audit_events::Model {
             seq,
@@ -232,6 +239,79 @@ pub async fn record_all<C: ConnectionTrait>(db: &C, ctx: &AuditContext, events: 
     for location in written {
         crate::idempotency::mark_written(db, location).await?;
     }
+    Ok(())
+}
+
+/// Most requests whose reads one transaction of the `ReadTrail` records.
+const READS_PER_COMMIT: usize = 64;
+
+/// One request's reads, waiting to be recorded, and where to say whether they were.
+struct PendingReads {
+    ctx: AuditContext,
+    events: Vec<Event>,
+    done: oneshot::Sender<ApiResult<()>>,
+}
+
+/// Records the reads of confidential and secret records.
+///
+/// A read changes nothing it could be committed with, so the reads of concurrent requests share
+/// a transaction: one writer appends, in one transaction (one lock of the chain's tail, one read
+/// of it, one insert), the reads of every request that arrived while it was committing the ones
+/// before. Appends are serialized by the chain anyway; sharing them keeps that lock from
+/// bounding how many audited reads the service answers. Each request still waits until its
+/// reads are committed, and fails if they are not; reads queued by a request whose caller has
+/// gone meanwhile are recorded all the same.
+#[derive(Debug, Clone)]
+pub struct ReadTrail {
+    queue: mpsc::Sender<PendingReads>,
+}
+
+impl ReadTrail {
+    /// Starts the writer on the current runtime; it stops once every handle is dropped.
+    pub fn start(db: DatabaseConnection) -> Self {
+        let (queue, pending) = mpsc::channel(READS_PER_COMMIT * 4);
+        actix_web::rt::spawn(write_reads(db, pending));
+        Self { queue }
+    }
+
+    /// Records one request's reads; returns once they are committed.
+    pub async fn record(&self, ctx: AuditContext, events: Vec<Event>) -> ApiResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let stopped = || ApiError::unavailable("the audit trail's writer has stopped");
+        let (done, outcome) = oneshot::channel();
+        self.queue.send(PendingReads { ctx, events, done }).await.map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
+    }
+}
+
+/// The `ReadTrail`'s writer: takes what is queued, up to `READS_PER_COMMIT` requests, commits it
+/// and answers each request with the outcome.
+async fn write_reads(db: DatabaseConnection, mut queue: mpsc::Receiver<PendingReads>) {
+    let mut batch = Vec::with_capacity(READS_PER_COMMIT);
+    while queue.recv_many(&mut batch, READS_PER_COMMIT).await > 0 {
+        let outcome = commit_reads(&db, &mut batch).await;
+        if let Err(e) = &outcome {
+            tracing::warn!(requests = batch.len(), error = %e, "could not record reads");
+        }
+        for pending in batch.drain(..) {
+            let _ = pending.done.send(outcome.clone());
+        }
+    }
+}
+
+async fn commit_reads(db: &DatabaseConnection, batch: &mut [PendingReads]) -> ApiResult<()> {
+    let events = batch
+        .iter_mut()
+        .flat_map(|PendingReads { ctx, events, .. }| {
+            let ctx: &AuditContext = ctx;
+            std::mem::take(events).into_iter().map(move |e| (ctx, e))
+        })
+        .collect();
+    let txn = begin_write(db).await?;
+    append(&txn, events).await?;
+    txn.commit().await?;
     Ok(())
 }
 

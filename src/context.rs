@@ -6,6 +6,7 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 
+use crate::audit::ReadTrail;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Lang;
@@ -21,6 +22,8 @@ pub struct RequestContext {
     pub principal: Option<Principal>,
     /// The address the connection came from.
     pub client_addr: Option<String>,
+    /// Where the request records its reads of classified records.
+    pub read_trail: Option<ReadTrail>,
 }
 
 impl RequestContext {

@@ -14,6 +14,7 @@ use actix_web::{HttpMessage, HttpResponse};
 use futures_util::FutureExt;
 use tracing::Instrument;
 
+use crate::audit::ReadTrail;
 use crate::auth::Principal;
 use crate::auth::permissions::{self, Access};
 use crate::auth::tokens::TokenService;
@@ -39,6 +40,7 @@ pub async fn request_context(
         lang,
         principal: None,
         client_addr,
+        read_trail: req.app_data::<Data<ReadTrail>>().map(|trail| trail.get_ref().clone()),
     });
 
     let span = tracing::info_span!("request", request_id = %request_id);

@@ -12,6 +12,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
+use crate::audit::ReadTrail;
 use crate::auth::keys::KeySet;
 use crate::auth::passwords::PasswordHasherPool;
 use crate::auth::rate_limit::LoginLimits;
@@ -115,6 +116,7 @@ pub fn build_app(
     proxies: TrustedProxies,
     document: ApiDocument,
     metrics: web::Data<Metrics>,
+    read_trail: web::Data<ReadTrail>,
 ) -> App<
     impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
 > {
@@ -129,6 +131,7 @@ pub fn build_app(
         .app_data(web::Data::new(auth.limits))
         .app_data(web::Data::new(proxies))
         .app_data(metrics)
+        .app_data(read_trail)
         .app_data(routes::path_config())
         .service(scope::scope("/api/v1").configure(routes::api))
         .configure(routes::health::configure)
@@ -201,6 +204,7 @@ impl Application {
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let document = ApiDocument::new(&openapi_document())?;
         let metrics = web::Data::new(Metrics::new()?);
+        let read_trail = web::Data::new(ReadTrail::start(db.clone()));
         let workers = if settings.workers == 0 {
             std::thread::available_parallelism().map_or(2, |n| n.get())
         } else {
@@ -209,14 +213,23 @@ impl Application {
         let shutdown_timeout = settings.shutdown_timeout_secs;
         let limits = Limits::from(&settings);
         let proxies = TrustedProxies(settings.trusted_proxies.clone());
-        let server =
-            HttpServer::new(move || build_app(db.clone(), limits, auth.clone(), proxies.clone(), document.clone(), metrics.clone()))
-                .workers(workers)
-                .shutdown_timeout(shutdown_timeout)
-                .disable_signals()
-                .listen(listener)
-                .map_err(|e| format!("cannot start the HTTP server: {e}"))?
-                .run();
+        let server = HttpServer::new(move || {
+            build_app(
+                db.clone(),
+                limits,
+                auth.clone(),
+                proxies.clone(),
+                document.clone(),
+                metrics.clone(),
+                read_trail.clone(),
+            )
+        })
+        .workers(workers)
+        .shutdown_timeout(shutdown_timeout)
+        .disable_signals()
+        .listen(listener)
+        .map_err(|e| format!("cannot start the HTTP server: {e}"))?
+        .run();
         let handle = server.handle();
         actix_web::rt::spawn(async move {
             let signal = shutdown_signal().await;

@@ -140,7 +140,7 @@ pub async fn list_clusters(
 ) -> ApiResult<HttpResponse> {
     let (items, next) = service::list(db.get_ref(), ctx.principal()?, &query.filter, &query.page).await?;
     let read = items.iter().map(|c| (c.stamp.id, c.classification.stored()));
-    access::audit_reads::<clusters::Entity, _>(db.get_ref(), &ctx, read).await?;
+    access::audit_reads::<clusters::Entity>(&ctx, read).await?;
     Ok(query.respond(items, next))
 }
 
@@ -162,7 +162,7 @@ pub async fn get_cluster(
     params: StrictQuery<ClusterReadParams>,
 ) -> ApiResult<HttpResponse> {
     let model = access::visible_cluster(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
-    access::audit_read::<clusters::Entity, _>(db.get_ref(), &ctx, model.id, &model.classification).await?;
+    access::audit_read::<clusters::Entity>(&ctx, model.id, &model.classification).await?;
     let cluster = service::view(db.get_ref(), model, params.0.as_of.map(Into::into)).await?;
     conditional::one(&req, &cluster)
 }

@@ -90,7 +90,7 @@ pub async fn list_members(
     query: ListQuery<MemberListParams>,
 ) -> ApiResult<HttpResponse> {
     let cluster = access::visible_cluster(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
-    access::audit_read::<entity::clusters::Entity, _>(db.get_ref(), &ctx, cluster.id, &cluster.classification).await?;
+    access::audit_read::<entity::clusters::Entity>(&ctx, cluster.id, &cluster.classification).await?;
     let (items, next) = service::list(db.get_ref(), cluster.id, &query.filter, &query.page).await?;
     Ok(query.respond(items, next))
 }
@@ -111,7 +111,7 @@ pub async fn get_member(
     let (cluster_id, member_id) = path.into_inner();
     let cluster = access::visible_cluster(db.get_ref(), ctx.principal()?, cluster_id).await?;
     let member = service::find(db.get_ref(), cluster_id, member_id).await?;
-    access::audit_read::<cluster_members::Entity, _>(db.get_ref(), &ctx, member.id, &cluster.classification).await?;
+    access::audit_read::<cluster_members::Entity>(&ctx, member.id, &cluster.classification).await?;
     conditional::one(&req, &service::view(db.get_ref(), member).await?)
 }
 

@@ -187,7 +187,7 @@ pub async fn list_regulations(
     let read = items
         .iter()
         .map(|r| (r.stamp.id, classes.get(&r.cluster_id).cloned().unwrap_or_default()));
-    access::audit_reads::<regulations::Entity, _>(db.get_ref(), &ctx, read).await?;
+    access::audit_reads::<regulations::Entity>(&ctx, read).await?;
     Ok(query.respond(items, next))
 }
 
@@ -216,7 +216,7 @@ pub async fn list_cluster_regulations(
     };
     let (items, next) = service::list(db.get_ref(), principal, &filter, &query.page).await?;
     let read = items.iter().map(|r| (r.stamp.id, cluster.classification.clone()));
-    access::audit_reads::<regulations::Entity, _>(db.get_ref(), &ctx, read).await?;
+    access::audit_reads::<regulations::Entity>(&ctx, read).await?;
     Ok(query.respond(items, next))
 }
 
@@ -234,7 +234,7 @@ pub async fn get_regulation(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let (model, cluster) = visible(db.get_ref(), &ctx, id.into_inner()).await?;
-    access::audit_read::<regulations::Entity, _>(db.get_ref(), &ctx, model.id, &cluster.classification).await?;
+    access::audit_read::<regulations::Entity>(&ctx, model.id, &cluster.classification).await?;
     conditional::one(&req, &service::view(db.get_ref(), model).await?)
 }
 

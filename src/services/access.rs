@@ -4,7 +4,7 @@
 
 use entity::{client_clusters, cluster_members, clusters};
 use sea_orm::sea_query::{Query, SelectStatement};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter, TransactionSession};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::common::{self, Record, live};
@@ -190,7 +190,7 @@ where
     let read = read
         .into_iter()
         .map(|(id, cluster, own)| (id, stricter(own, classes.get(&cluster).map(String::as_str))));
-    audit_reads::<E, C>(db, ctx, read).await
+    audit_reads::<E>(ctx, read).await
 }
 
 /// Refuses a classification above the caller's clearance: it could not see what it wrote.
@@ -224,40 +224,29 @@ pub fn in_visible_clusters(column: impl ColumnTrait, p: &Principal) -> Condition
 }
 
 /// Records the read of a confidential or secret record in the audit trail.
-pub async fn audit_read<E, C>(db: &C, ctx: &crate::context::RequestContext, id: Uuid, classification: &str) -> ApiResult<()>
-where
-    E: Record,
-    C: ConnectionTrait + sea_orm::TransactionTrait,
-{
-    audit_reads::<E, C>(db, ctx, [(id, classification.to_owned())]).await
+pub async fn audit_read<E: Record>(ctx: &crate::context::RequestContext, id: Uuid, classification: &str) -> ApiResult<()> {
+    audit_reads::<E>(ctx, [(id, classification.to_owned())]).await
 }
 
-/// Records, in one transaction, the reads of those records that are confidential or secret
-/// (a list answer holding several of them).
-pub async fn audit_reads<E, C>(
-    db: &C,
-    ctx: &crate::context::RequestContext,
-    read: impl IntoIterator<Item = (Uuid, String)>,
-) -> ApiResult<()>
-where
-    E: Record,
-    C: ConnectionTrait + sea_orm::TransactionTrait,
-{
-    let classified: Vec<(Uuid, String)> = read.into_iter().filter(|(_, c)| read_is_audited(c)).collect();
-    if classified.is_empty() {
-        return Ok(());
-    }
-    let events = classified
+/// Records the reads of those records that are confidential or secret (a list answer holding
+/// several of them), through the request's `ReadTrail`; returns once they are committed.
+pub async fn audit_reads<E: Record>(ctx: &crate::context::RequestContext, read: impl IntoIterator<Item = (Uuid, String)>) -> ApiResult<()> {
+    let events: Vec<_> = read
         .into_iter()
+        .filter(|(_, c)| read_is_audited(c))
         .map(|(id, classification)| {
             let changes = serde_json::json!({ "classification": classification });
             common::event::<E>("read", id, changes).classified(Some(classification))
         })
         .collect();
-    let txn = common::begin_write(db).await?;
-    crate::audit::record_all(&txn, &crate::audit::AuditContext::of(ctx), events).await?;
-    txn.commit().await?;
-    Ok(())
+    if events.is_empty() {
+        return Ok(());
+    }
+    let trail = ctx
+        .read_trail
+        .as_ref()
+        .ok_or_else(|| crate::error::ApiError::internal("a request without the read trail"))?;
+    trail.record(crate::audit::AuditContext::of(ctx), events).await
 }
 
 /// The classification of one cluster (deleted or not), for the audit trail.

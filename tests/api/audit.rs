@@ -4,20 +4,24 @@ use reqwest::{Method, StatusCode};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app};
+
+/// A bilateral cluster of two units with the given classification; returns its id.
+async fn classified_cluster(app: &TestApp, name: &str, classification: &str, [a, b]: [&str; 2]) -> String {
+    app.post(
+        "/api/v1/clusters",
+        &json!({"name": name, "kind": "bilateral", "classification": classification, "members": [{"unit_id": a}, {"unit_id": b}]}),
+    )
+    .await
+    .id()
+}
 
 #[actix_web::test]
 async fn writes_and_classified_reads_are_recorded_and_the_chain_verifies() {
     let app = spawn_app().await;
     let a = app.unit("Công an huyện A").await;
     let b = app.unit("Công an huyện B").await;
-    let created = app
-        .post(
-            "/api/v1/clusters",
-            &json!({"name": "Cụm mật", "kind": "bilateral", "classification": "confidential", "members": [{"unit_id": a}, {"unit_id": b}]}),
-        )
-        .await;
-    let cluster = created.id();
+    let cluster = classified_cluster(&app, "Cụm mật", "confidential", [&a, &b]).await;
     let renamed = app
         .patch(&format!("/api/v1/clusters/{cluster}"), &json!({"name": "Cụm mật mới"}))
         .await;
@@ -38,13 +42,7 @@ async fn writes_and_classified_reads_are_recorded_and_the_chain_verifies() {
 
     // A list holding several classified records leaves one event per record, chained in one
     // write.
-    let second = app
-        .post(
-            "/api/v1/clusters",
-            &json!({"name": "Cụm mật thứ hai", "kind": "bilateral", "classification": "secret", "members": [{"unit_id": a}, {"unit_id": b}]}),
-        )
-        .await
-        .id();
+    let second = classified_cluster(&app, "Cụm mật thứ hai", "secret", [&a, &b]).await;
     let listed = app.get("/api/v1/clusters").await;
     let list_request = listed.header("x-request-id").expect("a request id").to_owned();
     let mut list_reads: Vec<Value> = app
@@ -156,4 +154,72 @@ async fn the_client_address_comes_from_trusted_proxies_only() {
         .await;
     let events = proxied.collect(&format!("/api/v1/audit-events?resource_id={}", answer.id())).await;
     assert_eq!(events[0]["client_addr"], "203.0.113.7", "the address the trusted proxy saw");
+}
+
+#[actix_web::test]
+async fn concurrent_classified_reads_are_each_recorded_once_and_the_chain_verifies() {
+    let app = spawn_app().await;
+    let a = app.unit("Công an huyện A").await;
+    let b = app.unit("Công an huyện B").await;
+    let cluster = classified_cluster(&app, "Cụm mật", "confidential", [&a, &b]).await;
+    let path = format!("/api/v1/clusters/{cluster}");
+    let reads = futures_util::future::join_all((0..24).map(|_| app.get(&path))).await;
+    let mut request_ids: Vec<&str> = reads
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, StatusCode::OK);
+            r.header("x-request-id").expect("a request id")
+        })
+        .collect();
+    request_ids.sort_unstable();
+
+    let events = app
+        .collect(&format!("/api/v1/audit-events?resource_id={cluster}&action=read"))
+        .await;
+    let mut recorded: Vec<&str> = events.iter().filter_map(|e| e["request_id"].as_str()).collect();
+    recorded.sort_unstable();
+    assert_eq!(recorded, request_ids, "one event per read, each with its own request");
+    let total = app.collect("/api/v1/audit-events").await.len();
+    assert_eq!(lienket::admin::verify_audit(&app.db).await, Ok(u64::try_from(total).unwrap()));
+}
+
+#[actix_web::test]
+async fn reads_queued_together_are_committed_together_each_with_its_own_context() {
+    use lienket::audit::{AuditContext, Event, ReadTrail};
+    let app = spawn_app().await;
+    let before = app.collect("/api/v1/audit-events").await.len();
+    let trail = ReadTrail::start(app.db.clone());
+    let record = |n: usize| {
+        let ctx = AuditContext {
+            actor_type: "user",
+            request_id: Some(format!("request-{n}")),
+            ..AuditContext::system()
+        };
+        let events = (0..n % 3 + 1)
+            .map(|_| Event {
+                action: "read",
+                resource_type: "cluster",
+                resource_id: Some(uuid::Uuid::now_v7()),
+                collection: None,
+                changes: json!({"classification": "secret"}),
+                classification: Some("secret".to_owned()),
+            })
+            .collect();
+        trail.record(ctx, events)
+    };
+    // Queued before the writer first runs, they are taken in one transaction.
+    let outcomes = futures_util::future::join_all((0..10).map(record)).await;
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+
+    let events = app.collect("/api/v1/audit-events?action=read").await;
+    for n in 0..10 {
+        let of_request = events
+            .iter()
+            .filter(|e| e["request_id"].as_str() == Some(format!("request-{n}").as_str()))
+            .count();
+        assert_eq!(of_request, n % 3 + 1, "request {n}");
+    }
+    let total = app.collect("/api/v1/audit-events").await.len();
+    assert_eq!(total, before + (0..10).map(|n| n % 3 + 1).sum::<usize>());
+    assert_eq!(lienket::admin::verify_audit(&app.db).await, Ok(u64::try_from(total).unwrap()));
 }
