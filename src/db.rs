@@ -14,9 +14,9 @@ pub mod nodelay;
 
 /// How long a pooled connection may sit unused before it is checked with a round trip on its way
 /// out of the pool. Every connection is already checked when it goes back in, so one taken again
-/// soon after needs no second check; checking each time doubled the round trips of every
-/// statement run outside a transaction. One idle past this (a restarted database, a dropped
-/// link) is still found broken before a request uses it.
+/// soon after needs no second check; checking each time made every statement run outside a
+/// transaction cost three round trips instead of two. One idle past this (a restarted database,
+/// a dropped link) is still found broken before a request uses it.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// Opens a connection pool. Creates the data directory when the embedded database is used.
