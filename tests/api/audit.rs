@@ -222,4 +222,18 @@ async fn reads_queued_together_are_committed_together_each_with_its_own_context(
     let total = app.collect("/api/v1/audit-events").await.len();
     assert_eq!(total, before + (0..10).map(|n| n % 3 + 1).sum::<usize>());
     assert_eq!(lienket::admin::verify_audit(&app.db).await, Ok(u64::try_from(total).unwrap()));
+
+    // On PostgreSQL the rows a transaction wrote share its id (`xmin`): one for all ten requests.
+    if app.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let row = app
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT COUNT(DISTINCT xmin::text) AS n FROM audit_events WHERE request_id LIKE 'request-%'",
+            ))
+            .await
+            .unwrap()
+            .expect("a row");
+        assert_eq!(row.try_get::<i64>("", "n").unwrap(), 1, "one transaction");
+    }
 }
