@@ -1,12 +1,13 @@
 //! Opening the database (embedded SQLite by default, PostgreSQL by URL), migrating it, and the
 //! clock the records are stamped with.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlxPostgresConnector};
 
 use crate::config::DatabaseSettings;
 
@@ -43,6 +44,105 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .map_sqlx_postgres_opts(|o| o.application_name("lienket"))
         .map_sqlx_postgres_pool_opts(|pool| pool.after_connect(|conn, _| Box::pin(nodelay::disable_nagle(conn))));
     Database::connect(options).await
+}
+
+/// The connection pools requests run on.
+///
+/// On PostgreSQL each HTTP worker gets a pool of its own. A worker is a thread with its own
+/// event loop, and a connection's socket wakes the loop of the thread that opened it: with one
+/// pool for all, a connection opened by one thread and used by another costs a wake-up of both
+/// threads for every answer from the database. A worker's pool opens its connections on first
+/// use, on that worker's thread, with the settings of the pool it is made from, whose most
+/// connections are split evenly among the workers (rounded down, at least one each). The pool
+/// it is made from stays with start-up work and the writer of read events. SQLite's connections
+/// each run on a thread of their own, so there every worker shares the one pool.
+#[derive(Debug, Clone)]
+pub struct RequestPools {
+    base: DatabaseConnection,
+    per_worker: u32,
+    opened: Arc<Mutex<Opened>>,
+}
+
+/// The workers' pools made so far, and whether [`RequestPools::close`] was called.
+#[derive(Debug, Default)]
+struct Opened {
+    pools: Vec<DatabaseConnection>,
+    closed: bool,
+}
+
+impl RequestPools {
+    /// Pools for `workers` workers, made from `base`.
+    pub fn new(base: DatabaseConnection, workers: usize) -> Self {
+        let workers = u32::try_from(workers).unwrap_or(u32::MAX).max(1);
+        let most = match base.get_database_backend() {
+            DbBackend::Postgres => base.get_postgres_connection_pool().options().get_max_connections(),
+            _ => 1,
+        };
+        Self {
+            base,
+            per_worker: (most / workers).max(1),
+            opened: Arc::default(),
+        }
+    }
+
+    /// The pool of the worker calling this (made on each worker's start). Once the pools are
+    /// closed, the closed pool they are made from.
+    pub fn for_worker(&self) -> DatabaseConnection {
+        let mut opened = self.opened.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.base.get_database_backend() != DbBackend::Postgres || opened.closed {
+            return self.base.clone();
+        }
+        let base = self.base.get_postgres_connection_pool();
+        let pool = base
+            .options()
+            .clone()
+            .max_connections(self.per_worker)
+            .connect_lazy_with(base.connect_options().as_ref().clone());
+        let db = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+        opened.pools.push(db.clone());
+        db
+    }
+
+    /// Closes every pool requests use, and the one they are made from: requests then answer 503.
+    pub async fn close(&self) {
+        let opened = {
+            let mut opened = self.opened.lock().unwrap_or_else(PoisonError::into_inner);
+            opened.closed = true;
+            opened.pools.clone()
+        };
+        for db in opened.iter().chain(std::iter::once(&self.base)) {
+            // Closing a pool only fails for pools without one to close (mocks, proxies).
+            let _ = db.close_by_ref().await;
+        }
+    }
+
+    /// Open connections of the requests' pools, in all and idle.
+    pub fn connections(&self) -> (u32, usize) {
+        let opened = self.opened.lock().unwrap_or_else(PoisonError::into_inner);
+        let pools = if opened.pools.is_empty() {
+            std::slice::from_ref(&self.base)
+        } else {
+            &opened.pools[..]
+        };
+        pools
+            .iter()
+            .map(pool_connections)
+            .fold((0, 0), |(size, idle), (s, i)| (size + s, idle + i))
+    }
+}
+
+fn pool_connections(db: &DatabaseConnection) -> (u32, usize) {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    }
 }
 
 /// Applies every pending migration.

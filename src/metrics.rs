@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use actix_web::http::{Method, StatusCode};
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
-use sea_orm::{DatabaseConnection, DbBackend};
 
+use crate::db::RequestPools;
 use crate::error::{ApiError, ApiResult};
 
 /// The label of requests that match no documented operation.
@@ -50,7 +50,7 @@ impl Metrics {
         let connections = IntGaugeVec::new(
             Opts::new(
                 "db_connections",
-                "Open database connections of the pool, by state (idle or in_use).",
+                "Open database connections of the pools requests use, by state (idle or in_use).",
             ),
             &["state"],
         )
@@ -77,19 +77,9 @@ impl Metrics {
         self.durations.with_label_values(&[operation]).observe(elapsed.as_secs_f64());
     }
 
-    /// Everything, as Prometheus reads it; the pool's connections are read now.
-    pub fn render(&self, db: &DatabaseConnection) -> ApiResult<String> {
-        let (size, idle) = match db.get_database_backend() {
-            DbBackend::Postgres => {
-                let pool = db.get_postgres_connection_pool();
-                (pool.size(), pool.num_idle())
-            }
-            DbBackend::Sqlite => {
-                let pool = db.get_sqlite_connection_pool();
-                (pool.size(), pool.num_idle())
-            }
-            _ => (0, 0),
-        };
+    /// Everything, as Prometheus reads it; the requests' pools' connections are read now.
+    pub fn render(&self, pools: &RequestPools) -> ApiResult<String> {
+        let (size, idle) = pools.connections();
         let idle = i64::try_from(idle).unwrap_or(i64::MAX);
         self.connections.with_label_values(&["idle"]).set(idle);
         self.connections

@@ -1,6 +1,7 @@
 //! Builds the application: the actix app with its middleware and routes (shared by the server,
 //! the tests and the OpenAPI dump) and the HTTP server around it.
 
+use std::convert::Infallible;
 use std::net::TcpListener;
 
 use actix_web::body::MessageBody;
@@ -18,6 +19,7 @@ use crate::auth::passwords::PasswordHasherPool;
 use crate::auth::rate_limit::LoginLimits;
 use crate::auth::tokens::TokenService;
 use crate::config::{AuthSettings, DemoMode, ServerSettings};
+use crate::db::RequestPools;
 use crate::extract::{BodyLimit, BodyTimeout};
 use crate::idempotency::{self, IdempotencyTtl};
 use crate::metrics::Metrics;
@@ -110,7 +112,7 @@ impl From<&ServerSettings> for Limits {
 
 /// The actix application: routes, Swagger UI, shared state and middleware.
 pub fn build_app(
-    db: DatabaseConnection,
+    pools: RequestPools,
     limits: Limits,
     auth: AuthState,
     proxies: TrustedProxies,
@@ -122,7 +124,6 @@ pub fn build_app(
 > {
     let (app, _) = App::new()
         .into_utoipa_app()
-        .app_data(web::Data::new(db))
         .app_data(web::Data::new(BodyLimit(limits.body_bytes)))
         .app_data(web::Data::new(BodyTimeout(limits.body_timeout)))
         .app_data(web::Data::new(IdempotencyTtl(limits.idempotency_ttl)))
@@ -138,7 +139,10 @@ pub fn build_app(
         .configure(routes::auth::configure_well_known)
         .split_for_parts();
     // Swagger UI only points at the document, which is served from the bytes made at start.
-    app.app_data(document.routes)
+    let worker_pools = pools.clone();
+    app.data_factory(move || std::future::ready(Ok::<_, Infallible>(worker_pools.for_worker())))
+        .app_data(web::Data::new(pools))
+        .app_data(document.routes)
         .app_data(document.json)
         .service(web::resource(OPENAPI_PATH).guard(guard::Get()).to(serve_openapi))
         .service(SwaggerUi::new("/swagger-ui/{_:.*}").config(SwaggerConfig::new([OPENAPI_PATH])))
@@ -176,6 +180,7 @@ async fn shutdown_signal() -> &'static str {
 pub struct Application {
     server: Server,
     port: u16,
+    pools: RequestPools,
     demo_credentials: Option<DemoCredentials>,
 }
 
@@ -210,12 +215,14 @@ impl Application {
         } else {
             settings.workers
         };
+        let pools = RequestPools::new(db.clone(), workers);
         let shutdown_timeout = settings.shutdown_timeout_secs;
         let limits = Limits::from(&settings);
         let proxies = TrustedProxies(settings.trusted_proxies.clone());
+        let app_pools = pools.clone();
         let server = HttpServer::new(move || {
             build_app(
-                db.clone(),
+                app_pools.clone(),
                 limits,
                 auth.clone(),
                 proxies.clone(),
@@ -239,12 +246,18 @@ impl Application {
         Ok(Self {
             server,
             port,
+            pools,
             demo_credentials,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The database pools the requests use.
+    pub fn pools(&self) -> &RequestPools {
+        &self.pools
     }
 
     /// The demo logins, when this start created them.

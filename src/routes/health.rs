@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::db::RequestPools;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::{self, Metrics};
 
@@ -47,16 +48,16 @@ pub async fn ready(db: web::Data<DatabaseConnection>) -> ApiResult<HttpResponse>
 /// Metrics
 ///
 /// Requests answered by operation, method and status, their durations by operation, and the
-/// database pool's open connections, in Prometheus's text format. For a monitoring system: an
-/// agency client granted `operations:read` (Prometheus fetches its token with the client
-/// credentials grant), or an administrator.
+/// database connections open for requests, in Prometheus's text format. For a monitoring
+/// system: an agency client granted `operations:read` (Prometheus fetches its token with the
+/// client credentials grant), or an administrator.
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "The metrics, in Prometheus's text exposition format 0.0.4.", body = String, content_type = "text/plain; version=0.0.4; charset=utf-8")),
 )]
 #[get("/metrics")]
-pub async fn get_metrics(db: web::Data<DatabaseConnection>, metrics: web::Data<Metrics>) -> ApiResult<HttpResponse> {
-    let text = metrics.render(db.get_ref())?;
+pub async fn get_metrics(pools: web::Data<RequestPools>, metrics: web::Data<Metrics>) -> ApiResult<HttpResponse> {
+    let text = metrics.render(pools.get_ref())?;
     Ok(HttpResponse::Ok().content_type(metrics::CONTENT_TYPE).body(text))
 }
 

@@ -224,7 +224,7 @@ async fn input_the_databases_cannot_store_is_refused() {
 #[actix_web::test]
 async fn an_unreachable_database_is_a_quick_503() {
     let app = spawn_app().await;
-    app.db.close_by_ref().await.expect("close the pool");
+    app.pools.close().await;
     for path in ["/health/ready", "/api/v1/units", "/api/v1/clusters?q=gia"] {
         let started = std::time::Instant::now();
         let answer = app.get(path).await;

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use lienket::auth::keys::{KeySet, generate_pem};
 use lienket::auth::tokens::{AccessGrant, TokenService};
 use lienket::config::{AuthSettings, DatabaseSettings, DemoMode, ServerSettings};
+use lienket::db::RequestPools;
 use lienket::domain::{Classification, Role};
 use lienket::seed::DemoCredentials;
 use lienket::startup::Application;
@@ -22,6 +23,8 @@ pub struct TestApp {
     pub database_url: String,
     /// The application's connection pool (shared with it).
     pub db: sea_orm::DatabaseConnection,
+    /// The pools the application's requests use (one per worker on PostgreSQL).
+    pub pools: RequestPools,
     /// Sends an administrator's token with every request.
     pub client: reqwest::Client,
     /// Sends no token.
@@ -169,6 +172,7 @@ async fn spawn(demo: DemoMode, adjust: impl FnOnce(&mut ServerSettings)) -> Test
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     let demo = app.demo_credentials().cloned();
+    let pools = app.pools().clone();
     actix_web::rt::spawn(app.run_until_stopped());
     let admin = tokens
         .issue_access(user_grant(Role::Admin, Uuid::now_v7(), Classification::Secret))
@@ -177,6 +181,7 @@ async fn spawn(demo: DemoMode, adjust: impl FnOnce(&mut ServerSettings)) -> Test
         address,
         database_url: database.url.clone(),
         db,
+        pools,
         client: bearer_client(Some(&admin)),
         anonymous: bearer_client(None),
         tokens,

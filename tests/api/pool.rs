@@ -1,8 +1,44 @@
 //! The database pool's connections.
 
+use lienket::db::RequestPools;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use crate::helpers::spawn_app;
+
+/// On PostgreSQL each worker gets a pool of its own with the settings of the pool it is made
+/// from and an even share of its connections; closing the pools closes them all, and a worker
+/// started after that gets a closed pool too.
+#[actix_web::test]
+async fn workers_get_pools_of_their_own_and_closing_closes_them_all() {
+    let app = spawn_app().await;
+    // The test pool holds at most five connections: two for each of two workers.
+    let pools = RequestPools::new(app.db.clone(), 2);
+    let workers = [pools.for_worker(), pools.for_worker()];
+    for db in &workers {
+        db.ping().await.expect("a worker's pool connects on first use");
+    }
+    if app.db.get_database_backend() == DbBackend::Postgres {
+        for db in &workers {
+            let pool = db.get_postgres_connection_pool();
+            assert_eq!(pool.options().get_max_connections(), 2);
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT current_setting('application_name')",
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(row.try_get_by_index::<String>(0).unwrap(), "lienket", "the base pool's settings");
+        }
+        let (open, _) = pools.connections();
+        assert!((2..=4).contains(&open), "both workers' connections are counted: {open}");
+    }
+    pools.close().await;
+    for db in workers.iter().chain([&pools.for_worker(), &app.db]) {
+        assert!(db.ping().await.is_err(), "closed");
+    }
+}
 
 /// On PostgreSQL over TCP, Nagle's algorithm is off on the pool's sockets: with it on, a
 /// statement longer than one TLS record waits about 40 ms for the server's acknowledgement.
