@@ -7,7 +7,9 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, NaiveDate, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlxPostgresConnector};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlxPostgresConnector, TransactionTrait,
+};
 
 use crate::config::DatabaseSettings;
 
@@ -143,6 +145,14 @@ fn pool_connections(db: &DatabaseConnection) -> (u32, usize) {
         }
         _ => (0, 0),
     }
+}
+
+/// Starts a read of several statements. They then run on one pooled connection, which the pool
+/// checks with a round trip once, as it goes back, instead of taking a connection (and a check)
+/// for each statement. Commit it once the read is done; dropped on an error, it is rolled back,
+/// which for a read changes nothing.
+pub async fn begin_read(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin().await
 }
 
 /// Applies every pending migration.

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use entity::activities;
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -166,7 +166,7 @@ pub async fn list_activities(
 }
 
 /// Records the reads of confidential or secret activities (their own or their cluster's class).
-async fn audit_reads(db: &DatabaseConnection, ctx: &RequestContext, items: &[Activity]) -> ApiResult<()> {
+async fn audit_reads<C: ConnectionTrait + TransactionTrait>(db: &C, ctx: &RequestContext, items: &[Activity]) -> ApiResult<()> {
     let read = items.iter().map(|a| (a.stamp.id, a.cluster_id, a.classification.as_ref()));
     access::audit_cluster_record_reads::<activities::Entity, _>(db, ctx, read).await
 }
@@ -184,9 +184,11 @@ pub async fn get_activity(
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let model = service::find_visible(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
-    let activity = service::view(db.get_ref(), model).await?;
-    audit_reads(db.get_ref(), &ctx, std::slice::from_ref(&activity)).await?;
+    let tx = crate::db::begin_read(&db).await?;
+    let model = service::find_visible(&tx, ctx.principal()?, id.into_inner()).await?;
+    let activity = service::view(&tx, model).await?;
+    audit_reads(&tx, &ctx, std::slice::from_ref(&activity)).await?;
+    tx.commit().await?;
     conditional::one(&req, &activity)
 }
 

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use entity::bulletins;
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -125,7 +125,7 @@ pub async fn list_bulletins(
 }
 
 /// Records the reads of confidential or secret bulletins.
-async fn audit_reads(db: &DatabaseConnection, ctx: &RequestContext, items: &[Bulletin]) -> ApiResult<()> {
+async fn audit_reads<C: ConnectionTrait + TransactionTrait>(db: &C, ctx: &RequestContext, items: &[Bulletin]) -> ApiResult<()> {
     let read = items.iter().map(|b| (b.stamp.id, b.cluster_id, b.classification.as_ref()));
     access::audit_cluster_record_reads::<bulletins::Entity, _>(db, ctx, read).await
 }
@@ -146,9 +146,11 @@ pub async fn get_bulletin(
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let model = service::find_visible(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
-    let bulletin = service::view(db.get_ref(), model).await?;
-    audit_reads(db.get_ref(), &ctx, std::slice::from_ref(&bulletin)).await?;
+    let tx = crate::db::begin_read(&db).await?;
+    let model = service::find_visible(&tx, ctx.principal()?, id.into_inner()).await?;
+    let bulletin = service::view(&tx, model).await?;
+    audit_reads(&tx, &ctx, std::slice::from_ref(&bulletin)).await?;
+    tx.commit().await?;
     conditional::one(&req, &bulletin)
 }
 

@@ -117,8 +117,11 @@ pub async fn list_clients(db: web::Data<DatabaseConnection>, query: ListQuery<Cl
 )]
 #[get("/clients/{id}")]
 pub async fn get_client(req: HttpRequest, db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
-    let model = common::find_live::<clients::Entity, _>(db.get_ref(), id.into_inner()).await?;
-    conditional::one(&req, &service::view(db.get_ref(), model).await?)
+    let tx = crate::db::begin_read(&db).await?;
+    let model = common::find_live::<clients::Entity, _>(&tx, id.into_inner()).await?;
+    let view = service::view(&tx, model).await?;
+    tx.commit().await?;
+    conditional::one(&req, &view)
 }
 
 /// Register an agency client

@@ -161,9 +161,12 @@ pub async fn get_cluster(
     id: web::Path<Uuid>,
     params: StrictQuery<ClusterReadParams>,
 ) -> ApiResult<HttpResponse> {
-    let model = access::visible_cluster(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
-    access::audit_read::<clusters::Entity>(&ctx, model.id, &model.classification).await?;
-    let cluster = service::view(db.get_ref(), model, params.0.as_of.map(Into::into)).await?;
+    let tx = crate::db::begin_read(&db).await?;
+    let model = access::visible_cluster(&tx, ctx.principal()?, id.into_inner()).await?;
+    let (id, classification) = (model.id, model.classification.clone());
+    let cluster = service::view(&tx, model, params.0.as_of.map(Into::into)).await?;
+    tx.commit().await?;
+    access::audit_read::<clusters::Entity>(&ctx, id, &classification).await?;
     conditional::one(&req, &cluster)
 }
 

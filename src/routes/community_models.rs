@@ -129,8 +129,11 @@ pub async fn list_community_models(
 )]
 #[get("/community-models/{id}")]
 pub async fn get_community_model(req: HttpRequest, db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
-    let model = service::find(db.get_ref(), id.into_inner()).await?;
-    conditional::one(&req, &service::view(db.get_ref(), model).await?)
+    let tx = crate::db::begin_read(&db).await?;
+    let model = service::find(&tx, id.into_inner()).await?;
+    let view = service::view(&tx, model).await?;
+    tx.commit().await?;
+    conditional::one(&req, &view)
 }
 
 /// Record a community model

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use entity::{incident_events, incidents};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -187,7 +187,7 @@ pub async fn list_incidents(
 }
 
 /// Records the reads of confidential or secret incidents (their own or their cluster's class).
-async fn audit_reads(db: &DatabaseConnection, ctx: &RequestContext, items: &[Incident]) -> ApiResult<()> {
+async fn audit_reads<C: ConnectionTrait + TransactionTrait>(db: &C, ctx: &RequestContext, items: &[Incident]) -> ApiResult<()> {
     let read = items.iter().map(|i| (i.stamp.id, i.cluster_id, i.classification.as_ref()));
     access::audit_cluster_record_reads::<incidents::Entity, _>(db, ctx, read).await
 }
@@ -205,9 +205,11 @@ pub async fn get_incident(
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let model = service::find_visible(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
-    let incident = service::view(db.get_ref(), model).await?;
-    audit_reads(db.get_ref(), &ctx, std::slice::from_ref(&incident)).await?;
+    let tx = crate::db::begin_read(&db).await?;
+    let model = service::find_visible(&tx, ctx.principal()?, id.into_inner()).await?;
+    let incident = service::view(&tx, model).await?;
+    audit_reads(&tx, &ctx, std::slice::from_ref(&incident)).await?;
+    tx.commit().await?;
     conditional::one(&req, &incident)
 }
 

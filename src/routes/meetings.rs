@@ -227,10 +227,12 @@ pub async fn get_meeting(
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let model = service::find_visible(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
-    let meeting = service::view(db.get_ref(), model).await?;
+    let tx = crate::db::begin_read(&db).await?;
+    let model = service::find_visible(&tx, ctx.principal()?, id.into_inner()).await?;
+    let meeting = service::view(&tx, model).await?;
     let read = [(meeting.stamp.id, meeting.cluster_id, meeting.classification.as_ref())];
-    access::audit_cluster_record_reads::<meetings::Entity, _>(db.get_ref(), &ctx, read).await?;
+    access::audit_cluster_record_reads::<meetings::Entity, _>(&tx, &ctx, read).await?;
+    tx.commit().await?;
     conditional::one(&req, &meeting)
 }
 
@@ -365,9 +367,11 @@ pub async fn get_action_item(
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let model = service::find_visible_item(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
-    let item = service::item_view(db.get_ref(), model).await?;
-    service::audit_item_reads(db.get_ref(), &ctx, std::slice::from_ref(&item)).await?;
+    let tx = crate::db::begin_read(&db).await?;
+    let model = service::find_visible_item(&tx, ctx.principal()?, id.into_inner()).await?;
+    let item = service::item_view(&tx, model).await?;
+    service::audit_item_reads(&tx, &ctx, std::slice::from_ref(&item)).await?;
+    tx.commit().await?;
     conditional::one(&req, &item)
 }
 

@@ -109,10 +109,13 @@ pub async fn get_member(
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (cluster_id, member_id) = path.into_inner();
-    let cluster = access::visible_cluster(db.get_ref(), ctx.principal()?, cluster_id).await?;
-    let member = service::find(db.get_ref(), cluster_id, member_id).await?;
-    access::audit_read::<cluster_members::Entity>(&ctx, member.id, &cluster.classification).await?;
-    conditional::one(&req, &service::view(db.get_ref(), member).await?)
+    let tx = crate::db::begin_read(&db).await?;
+    let cluster = access::visible_cluster(&tx, ctx.principal()?, cluster_id).await?;
+    let member = service::find(&tx, cluster_id, member_id).await?;
+    let view = service::view(&tx, member).await?;
+    tx.commit().await?;
+    access::audit_read::<cluster_members::Entity>(&ctx, view.stamp.id, &cluster.classification).await?;
+    conditional::one(&req, &view)
 }
 
 /// Add a member
