@@ -9,28 +9,18 @@ Starts the server the way the harness does, logs in as the data set's analyst, s
 requests and then `--requests` more, and prints their p50, p90 and minimum in milliseconds as
 JSON."""
 
-import argparse
 import json
-import os
 import statistics
 import time
 import urllib.request
 
-from harness import DATA, Server, user_token
+from harness import Server, loaded_postgres, user_token
 
 WARM_UP = 10
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--summary", default=os.path.join(DATA, "summary-postgres.json"))
-    parser.add_argument("--url", default="postgres://postgres@127.0.0.1:5432/lienket_bench")
-    parser.add_argument("--requests", type=int, default=50)
-    parser.add_argument("--port", type=int, default=18099)
-    args = parser.parse_args()
-    args.database = "postgres"
-    with open(args.summary) as f:
-        summary = json.load(f)
+    args, summary = loaded_postgres(18099, lambda parser: parser.add_argument("--requests", type=int, default=50))
     server = Server(args)
     try:
         token = user_token(server.base, summary, "analyst")

@@ -11,13 +11,12 @@ the `cluster_internal` scenario does, warms up for 3 s, then runs oha closed at 
 and after. Prints one JSON object: answers per second, and for each thread and in all the CPU
 microseconds and switches per answer."""
 
-import argparse
 import glob
 import json
 import os
 import subprocess
 
-from harness import DATA, Server, internal_cluster_reader
+from harness import Server, internal_cluster_reader, loaded_postgres
 
 WARM_UP_SECONDS = 3
 CONNECTIONS = 16
@@ -50,15 +49,7 @@ def oha(url, token, seconds):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--summary", default=os.path.join(DATA, "summary-postgres.json"))
-    parser.add_argument("--url", default="postgres://postgres@127.0.0.1:5432/lienket_bench")
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--port", type=int, default=18098)
-    args = parser.parse_args()
-    args.database = "postgres"
-    with open(args.summary) as f:
-        summary = json.load(f)
+    args, summary = loaded_postgres(18098, lambda parser: parser.add_argument("--seconds", type=int, default=10))
     server = Server(args)
     try:
         cluster, token = internal_cluster_reader(server.base, summary)
