@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use entity::activities;
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -166,9 +166,14 @@ pub async fn list_activities(
 }
 
 /// Records the reads of confidential or secret activities (their own or their cluster's class).
-async fn audit_reads<C: ConnectionTrait + TransactionTrait>(db: &C, ctx: &RequestContext, items: &[Activity]) -> ApiResult<()> {
+async fn audit_reads(db: &DatabaseConnection, ctx: &RequestContext, items: &[Activity]) -> ApiResult<()> {
+    access::audit_reads::<activities::Entity>(ctx, reads(db, items).await?).await
+}
+
+/// The reads of these records as the audit trail takes them.
+async fn reads<C: ConnectionTrait>(db: &C, items: &[Activity]) -> ApiResult<Vec<(Uuid, String)>> {
     let read = items.iter().map(|a| (a.stamp.id, a.cluster_id, a.classification.as_ref()));
-    access::audit_cluster_record_reads::<activities::Entity, _>(db, ctx, read).await
+    access::cluster_record_reads(db, read).await
 }
 
 /// Read an activity
@@ -187,8 +192,9 @@ pub async fn get_activity(
     let tx = crate::db::begin_read(&db).await?;
     let model = service::find_visible(&tx, ctx.principal()?, id.into_inner()).await?;
     let activity = service::view(&tx, model).await?;
-    audit_reads(&tx, &ctx, std::slice::from_ref(&activity)).await?;
+    let read = reads(&tx, std::slice::from_ref(&activity)).await?;
     tx.commit().await?;
+    access::audit_reads::<activities::Entity>(&ctx, read).await?;
     conditional::one(&req, &activity)
 }
 

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use entity::bulletins;
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -125,9 +125,14 @@ pub async fn list_bulletins(
 }
 
 /// Records the reads of confidential or secret bulletins.
-async fn audit_reads<C: ConnectionTrait + TransactionTrait>(db: &C, ctx: &RequestContext, items: &[Bulletin]) -> ApiResult<()> {
+async fn audit_reads(db: &DatabaseConnection, ctx: &RequestContext, items: &[Bulletin]) -> ApiResult<()> {
+    access::audit_reads::<bulletins::Entity>(ctx, reads(db, items).await?).await
+}
+
+/// The reads of these records as the audit trail takes them.
+async fn reads<C: ConnectionTrait>(db: &C, items: &[Bulletin]) -> ApiResult<Vec<(Uuid, String)>> {
     let read = items.iter().map(|b| (b.stamp.id, b.cluster_id, b.classification.as_ref()));
-    access::audit_cluster_record_reads::<bulletins::Entity, _>(db, ctx, read).await
+    access::cluster_record_reads(db, read).await
 }
 
 /// Read a bulletin
@@ -149,8 +154,9 @@ pub async fn get_bulletin(
     let tx = crate::db::begin_read(&db).await?;
     let model = service::find_visible(&tx, ctx.principal()?, id.into_inner()).await?;
     let bulletin = service::view(&tx, model).await?;
-    audit_reads(&tx, &ctx, std::slice::from_ref(&bulletin)).await?;
+    let read = reads(&tx, std::slice::from_ref(&bulletin)).await?;
     tx.commit().await?;
+    access::audit_reads::<bulletins::Entity>(&ctx, read).await?;
     conditional::one(&req, &bulletin)
 }
 

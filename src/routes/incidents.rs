@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use entity::{incident_events, incidents};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -187,9 +187,14 @@ pub async fn list_incidents(
 }
 
 /// Records the reads of confidential or secret incidents (their own or their cluster's class).
-async fn audit_reads<C: ConnectionTrait + TransactionTrait>(db: &C, ctx: &RequestContext, items: &[Incident]) -> ApiResult<()> {
+async fn audit_reads(db: &DatabaseConnection, ctx: &RequestContext, items: &[Incident]) -> ApiResult<()> {
+    access::audit_reads::<incidents::Entity>(ctx, reads(db, items).await?).await
+}
+
+/// The reads of these records as the audit trail takes them.
+async fn reads<C: ConnectionTrait>(db: &C, items: &[Incident]) -> ApiResult<Vec<(Uuid, String)>> {
     let read = items.iter().map(|i| (i.stamp.id, i.cluster_id, i.classification.as_ref()));
-    access::audit_cluster_record_reads::<incidents::Entity, _>(db, ctx, read).await
+    access::cluster_record_reads(db, read).await
 }
 
 /// Read an incident
@@ -208,8 +213,9 @@ pub async fn get_incident(
     let tx = crate::db::begin_read(&db).await?;
     let model = service::find_visible(&tx, ctx.principal()?, id.into_inner()).await?;
     let incident = service::view(&tx, model).await?;
-    audit_reads(&tx, &ctx, std::slice::from_ref(&incident)).await?;
+    let read = reads(&tx, std::slice::from_ref(&incident)).await?;
     tx.commit().await?;
+    access::audit_reads::<incidents::Entity>(&ctx, read).await?;
     conditional::one(&req, &incident)
 }
 

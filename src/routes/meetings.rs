@@ -231,8 +231,9 @@ pub async fn get_meeting(
     let model = service::find_visible(&tx, ctx.principal()?, id.into_inner()).await?;
     let meeting = service::view(&tx, model).await?;
     let read = [(meeting.stamp.id, meeting.cluster_id, meeting.classification.as_ref())];
-    access::audit_cluster_record_reads::<meetings::Entity, _>(&tx, &ctx, read).await?;
+    let read = access::cluster_record_reads(&tx, read).await?;
     tx.commit().await?;
+    access::audit_reads::<meetings::Entity>(&ctx, read).await?;
     conditional::one(&req, &meeting)
 }
 
@@ -370,8 +371,9 @@ pub async fn get_action_item(
     let tx = crate::db::begin_read(&db).await?;
     let model = service::find_visible_item(&tx, ctx.principal()?, id.into_inner()).await?;
     let item = service::item_view(&tx, model).await?;
-    service::audit_item_reads(&tx, &ctx, std::slice::from_ref(&item)).await?;
+    let read = service::item_reads(&tx, std::slice::from_ref(&item)).await?;
     tx.commit().await?;
+    access::audit_reads::<action_items::Entity>(&ctx, read).await?;
     conditional::one(&req, &item)
 }
 

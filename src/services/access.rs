@@ -174,23 +174,29 @@ pub fn stricter(own: &str, cluster: Option<&str>) -> String {
     }
 }
 
+/// Reads of records of clusters, given as `(id, cluster id, own classification)`, each under the
+/// stricter of its own and its cluster's class: what [`audit_reads`] takes. A read in a
+/// transaction finds these in it and records them once it has committed.
+pub async fn cluster_record_reads<'a, C: ConnectionTrait>(
+    db: &C,
+    read: impl IntoIterator<Item = (Uuid, Uuid, &'a str)>,
+) -> ApiResult<Vec<(Uuid, String)>> {
+    let read: Vec<(Uuid, Uuid, &str)> = read.into_iter().collect();
+    let classes = classifications(db, read.iter().map(|(_, cluster, _)| *cluster)).await?;
+    Ok(read
+        .into_iter()
+        .map(|(id, cluster, own)| (id, stricter(own, classes.get(&cluster).map(String::as_str))))
+        .collect())
+}
+
 /// Records the reads of those records of clusters, given as `(id, cluster id, own
 /// classification)`, that are confidential or secret by their own or their cluster's class.
-pub async fn audit_cluster_record_reads<'a, E, C>(
+pub async fn audit_cluster_record_reads<'a, E: Record, C: ConnectionTrait>(
     db: &C,
     ctx: &crate::context::RequestContext,
     read: impl IntoIterator<Item = (Uuid, Uuid, &'a str)>,
-) -> ApiResult<()>
-where
-    E: Record,
-    C: ConnectionTrait + sea_orm::TransactionTrait,
-{
-    let read: Vec<(Uuid, Uuid, &str)> = read.into_iter().collect();
-    let classes = classifications(db, read.iter().map(|(_, cluster, _)| *cluster)).await?;
-    let read = read
-        .into_iter()
-        .map(|(id, cluster, own)| (id, stricter(own, classes.get(&cluster).map(String::as_str))));
-    audit_reads::<E>(ctx, read).await
+) -> ApiResult<()> {
+    audit_reads::<E>(ctx, cluster_record_reads(db, read).await?).await
 }
 
 /// Refuses a classification above the caller's clearance: it could not see what it wrote.

@@ -452,12 +452,15 @@ impl Resource for action_items::Entity {
 
 /// Records the reads of action items of confidential or secret meetings (by the meeting's own
 /// classification or its cluster's).
-pub async fn audit_item_reads<C>(db: &C, ctx: &crate::context::RequestContext, items: &[ActionItem]) -> ApiResult<()>
-where
-    C: ConnectionTrait + sea_orm::TransactionTrait,
-{
+pub async fn audit_item_reads<C: ConnectionTrait>(db: &C, ctx: &crate::context::RequestContext, items: &[ActionItem]) -> ApiResult<()> {
+    access::audit_reads::<action_items::Entity>(ctx, item_reads(db, items).await?).await
+}
+
+/// Reads of action items, each under the stricter of its meeting's class and its cluster's: what
+/// [`access::audit_reads`] takes.
+pub async fn item_reads<C: ConnectionTrait>(db: &C, items: &[ActionItem]) -> ApiResult<Vec<(Uuid, String)>> {
     if items.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let classes: HashMap<Uuid, String> = meetings::Entity::find()
         .select_only()
@@ -473,7 +476,7 @@ where
     let read = items
         .iter()
         .map(|i| (i.stamp.id, i.cluster_id, classes.get(&i.meeting_id).unwrap_or(&secret).as_str()));
-    access::audit_cluster_record_reads::<action_items::Entity, _>(db, ctx, read).await
+    access::cluster_record_reads(db, read).await
 }
 
 /// Action items of meetings the caller may see.

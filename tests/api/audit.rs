@@ -162,23 +162,36 @@ async fn concurrent_classified_reads_are_each_recorded_once_and_the_chain_verifi
     let a = app.unit("Công an huyện A").await;
     let b = app.unit("Công an huyện B").await;
     let cluster = classified_cluster(&app, "Cụm mật", "confidential", [&a, &b]).await;
-    let path = format!("/api/v1/clusters/{cluster}");
-    let reads = futures_util::future::join_all((0..24).map(|_| app.get(&path))).await;
-    let mut request_ids: Vec<&str> = reads
-        .iter()
-        .map(|r| {
-            assert_eq!(r.status, StatusCode::OK);
-            r.header("x-request-id").expect("a request id")
-        })
-        .collect();
-    request_ids.sort_unstable();
-
-    let events = app
-        .collect(&format!("/api/v1/audit-events?resource_id={cluster}&action=read"))
+    let categories = app.get("/api/v1/incident-categories?code=drugs").await;
+    let category = categories.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let incident = app
+        .create(
+            "/api/v1/incidents",
+            json!({"cluster_id": cluster, "category_id": category, "severity": "medium", "occurred_at": "2025-03-01T21:30:00+07:00",
+                   "reporting_unit_id": a, "summary": "Vụ việc trong cụm mật"}),
+        )
         .await;
-    let mut recorded: Vec<&str> = events.iter().filter_map(|e| e["request_id"].as_str()).collect();
-    recorded.sort_unstable();
-    assert_eq!(recorded, request_ids, "one event per read, each with its own request");
+    // More concurrent reads of each kind than the pool has connections: a read that held its
+    // connection while its event was written would leave the writer none.
+    for (id, path) in [
+        (&cluster, format!("/api/v1/clusters/{cluster}")),
+        (&incident, format!("/api/v1/incidents/{incident}")),
+    ] {
+        let reads = futures_util::future::join_all((0..24).map(|_| app.get(&path))).await;
+        let mut request_ids: Vec<&str> = reads
+            .iter()
+            .map(|r| {
+                assert_eq!(r.status, StatusCode::OK, "{path}: {r:?}");
+                r.header("x-request-id").expect("a request id")
+            })
+            .collect();
+        request_ids.sort_unstable();
+
+        let events = app.collect(&format!("/api/v1/audit-events?resource_id={id}&action=read")).await;
+        let mut recorded: Vec<&str> = events.iter().filter_map(|e| e["request_id"].as_str()).collect();
+        recorded.sort_unstable();
+        assert_eq!(recorded, request_ids, "{path}: one event per read, each with its own request");
+    }
     let total = app.collect("/api/v1/audit-events").await.len();
     assert_eq!(lienket::admin::verify_audit(&app.db).await, Ok(u64::try_from(total).unwrap()));
 }
