@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use entity::activities;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -161,19 +161,8 @@ pub async fn list_activities(
     query: ListQuery<ActivityListParams>,
 ) -> ApiResult<HttpResponse> {
     let (items, next) = service::list(db.get_ref(), ctx.principal()?, &query.filter, &query.page).await?;
-    audit_reads(db.get_ref(), &ctx, &items).await?;
+    access::audit_reads::<activities::Entity>(&ctx, access::view_reads(db.get_ref(), &items).await?).await?;
     Ok(query.respond(items, next))
-}
-
-/// Records the reads of confidential or secret activities (their own or their cluster's class).
-async fn audit_reads(db: &DatabaseConnection, ctx: &RequestContext, items: &[Activity]) -> ApiResult<()> {
-    access::audit_reads::<activities::Entity>(ctx, reads(db, items).await?).await
-}
-
-/// The reads of these records as the audit trail takes them.
-async fn reads<C: ConnectionTrait>(db: &C, items: &[Activity]) -> ApiResult<Vec<(Uuid, String)>> {
-    let read = items.iter().map(|a| (a.stamp.id, a.cluster_id, a.classification.as_ref()));
-    access::cluster_record_reads(db, read).await
 }
 
 /// Read an activity
@@ -192,7 +181,7 @@ pub async fn get_activity(
     let tx = crate::db::begin_read(&db).await?;
     let model = service::find_visible(&tx, ctx.principal()?, id.into_inner()).await?;
     let activity = service::view(&tx, model).await?;
-    let read = reads(&tx, std::slice::from_ref(&activity)).await?;
+    let read = access::view_reads(&tx, std::slice::from_ref(&activity)).await?;
     tx.commit().await?;
     access::audit_reads::<activities::Entity>(&ctx, read).await?;
     conditional::one(&req, &activity)

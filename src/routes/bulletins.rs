@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use entity::bulletins;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -120,19 +120,8 @@ pub async fn list_bulletins(
     query: ListQuery<BulletinListParams>,
 ) -> ApiResult<HttpResponse> {
     let (items, next) = service::list(db.get_ref(), ctx.principal()?, &query.filter, &query.page).await?;
-    audit_reads(db.get_ref(), &ctx, &items).await?;
+    access::audit_reads::<bulletins::Entity>(&ctx, access::view_reads(db.get_ref(), &items).await?).await?;
     Ok(query.respond(items, next))
-}
-
-/// Records the reads of confidential or secret bulletins.
-async fn audit_reads(db: &DatabaseConnection, ctx: &RequestContext, items: &[Bulletin]) -> ApiResult<()> {
-    access::audit_reads::<bulletins::Entity>(ctx, reads(db, items).await?).await
-}
-
-/// The reads of these records as the audit trail takes them.
-async fn reads<C: ConnectionTrait>(db: &C, items: &[Bulletin]) -> ApiResult<Vec<(Uuid, String)>> {
-    let read = items.iter().map(|b| (b.stamp.id, b.cluster_id, b.classification.as_ref()));
-    access::cluster_record_reads(db, read).await
 }
 
 /// Read a bulletin
@@ -154,7 +143,7 @@ pub async fn get_bulletin(
     let tx = crate::db::begin_read(&db).await?;
     let model = service::find_visible(&tx, ctx.principal()?, id.into_inner()).await?;
     let bulletin = service::view(&tx, model).await?;
-    let read = reads(&tx, std::slice::from_ref(&bulletin)).await?;
+    let read = access::view_reads(&tx, std::slice::from_ref(&bulletin)).await?;
     tx.commit().await?;
     access::audit_reads::<bulletins::Entity>(&ctx, read).await?;
     conditional::one(&req, &bulletin)

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use entity::{incident_events, incidents};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -182,19 +182,8 @@ pub async fn list_incidents(
     query: ListQuery<IncidentListParams>,
 ) -> ApiResult<HttpResponse> {
     let (items, next) = service::list(db.get_ref(), ctx.principal()?, &query.filter, &query.page).await?;
-    audit_reads(db.get_ref(), &ctx, &items).await?;
+    access::audit_reads::<incidents::Entity>(&ctx, access::view_reads(db.get_ref(), &items).await?).await?;
     Ok(query.respond(items, next))
-}
-
-/// Records the reads of confidential or secret incidents (their own or their cluster's class).
-async fn audit_reads(db: &DatabaseConnection, ctx: &RequestContext, items: &[Incident]) -> ApiResult<()> {
-    access::audit_reads::<incidents::Entity>(ctx, reads(db, items).await?).await
-}
-
-/// The reads of these records as the audit trail takes them.
-async fn reads<C: ConnectionTrait>(db: &C, items: &[Incident]) -> ApiResult<Vec<(Uuid, String)>> {
-    let read = items.iter().map(|i| (i.stamp.id, i.cluster_id, i.classification.as_ref()));
-    access::cluster_record_reads(db, read).await
 }
 
 /// Read an incident
@@ -213,7 +202,7 @@ pub async fn get_incident(
     let tx = crate::db::begin_read(&db).await?;
     let model = service::find_visible(&tx, ctx.principal()?, id.into_inner()).await?;
     let incident = service::view(&tx, model).await?;
-    let read = reads(&tx, std::slice::from_ref(&incident)).await?;
+    let read = access::view_reads(&tx, std::slice::from_ref(&incident)).await?;
     tx.commit().await?;
     access::audit_reads::<incidents::Entity>(&ctx, read).await?;
     conditional::one(&req, &incident)

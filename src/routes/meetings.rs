@@ -209,8 +209,7 @@ pub async fn list_meetings(
     query: ListQuery<MeetingListParams>,
 ) -> ApiResult<HttpResponse> {
     let (items, next) = service::list(db.get_ref(), ctx.principal()?, &query.filter, &query.page).await?;
-    let read = items.iter().map(|m| (m.stamp.id, m.cluster_id, m.classification.as_ref()));
-    access::audit_cluster_record_reads::<meetings::Entity, _>(db.get_ref(), &ctx, read).await?;
+    access::audit_reads::<meetings::Entity>(&ctx, access::view_reads(db.get_ref(), &items).await?).await?;
     Ok(query.respond(items, next))
 }
 
@@ -230,8 +229,7 @@ pub async fn get_meeting(
     let tx = crate::db::begin_read(&db).await?;
     let model = service::find_visible(&tx, ctx.principal()?, id.into_inner()).await?;
     let meeting = service::view(&tx, model).await?;
-    let read = [(meeting.stamp.id, meeting.cluster_id, meeting.classification.as_ref())];
-    let read = access::cluster_record_reads(&tx, read).await?;
+    let read = access::view_reads(&tx, std::slice::from_ref(&meeting)).await?;
     tx.commit().await?;
     access::audit_reads::<meetings::Entity>(&ctx, read).await?;
     conditional::one(&req, &meeting)

@@ -189,6 +189,33 @@ pub async fn cluster_record_reads<'a, C: ConnectionTrait>(
         .collect())
 }
 
+/// A record of a cluster as its reads are audited: `(id, cluster id, own classification)`.
+pub trait ClusterRecord {
+    fn audit_key(&self) -> (Uuid, Uuid, &str);
+}
+
+macro_rules! cluster_record {
+    ($($view:ty),*) => {$(
+        impl ClusterRecord for $view {
+            fn audit_key(&self) -> (Uuid, Uuid, &str) {
+                (self.stamp.id, self.cluster_id, self.classification.as_ref())
+            }
+        }
+    )*};
+}
+
+cluster_record!(
+    crate::views::activities::Activity,
+    crate::views::bulletins::Bulletin,
+    crate::views::incidents::Incident,
+    crate::views::meetings::Meeting
+);
+
+/// [`cluster_record_reads`] of records read as views.
+pub async fn view_reads<C: ConnectionTrait>(db: &C, views: &[impl ClusterRecord]) -> ApiResult<Vec<(Uuid, String)>> {
+    cluster_record_reads(db, views.iter().map(ClusterRecord::audit_key)).await
+}
+
 /// Records the reads of those records of clusters, given as `(id, cluster id, own
 /// classification)`, that are confidential or secret by their own or their cluster's class.
 pub async fn audit_cluster_record_reads<'a, E: Record, C: ConnectionTrait>(

@@ -209,8 +209,7 @@ async fn members_record_their_work_and_dissolved_clusters_take_no_new_records() 
     assert_eq!(dissolve.status, StatusCode::OK, "{dissolve:?}");
     let late = app.post_as(&officer, "/api/v1/activities", &body).await;
     assert_eq!(late.status, StatusCode::CONFLICT, "{late:?}");
-    let categories = app.get("/api/v1/incident-categories?code=drugs").await;
-    let category = categories.body["items"][0]["id"].as_str().unwrap();
+    let category = app.category("drugs").await;
     let incident = app
         .post_as(
             &officer,

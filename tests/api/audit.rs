@@ -162,8 +162,7 @@ async fn concurrent_classified_reads_are_each_recorded_once_and_the_chain_verifi
     let a = app.unit("Công an huyện A").await;
     let b = app.unit("Công an huyện B").await;
     let cluster = classified_cluster(&app, "Cụm mật", "confidential", [&a, &b]).await;
-    let categories = app.get("/api/v1/incident-categories?code=drugs").await;
-    let category = categories.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let category = app.category("drugs").await;
     let incident = app
         .create(
             "/api/v1/incidents",

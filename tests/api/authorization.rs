@@ -88,8 +88,7 @@ async fn records(app: &TestApp, name: &str, units: &[&str], classification: &str
             json!({"title": format!("Quy chế {name}")}),
         )
         .await;
-    let categories = app.get("/api/v1/incident-categories?code=drugs").await;
-    let category = categories.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let category = app.category("drugs").await;
     let incident = app
         .create(
             "/api/v1/incidents",
@@ -194,8 +193,7 @@ async fn world(app: &TestApp) -> (World, Vec<Caller>) {
     let user = users.body["items"][0]["id"].as_str().unwrap().to_owned();
     let events = app.get("/api/v1/audit-events?limit=1").await;
     let event = events.body["items"][0]["id"].as_str().unwrap().to_owned();
-    let categories = app.get("/api/v1/incident-categories?code=drugs").await;
-    let category = categories.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let category = app.category("drugs").await;
     let community_model = app
         .create(
             "/api/v1/community-models",

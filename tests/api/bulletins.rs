@@ -205,8 +205,7 @@ async fn bad_bulletins_are_refused_with_every_reason() {
 async fn a_bulletin_about_an_incident_is_found_by_it_and_can_be_withdrawn() {
     let app = spawn_app().await;
     let f = fixture(&app).await;
-    let categories = app.get("/api/v1/incident-categories?code=traffic").await;
-    let category = categories.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let category = app.category("traffic").await;
     let incident = app.post_as(&f.officers[0],
         "/api/v1/incidents",
         &json!({"cluster_id": f.cluster, "category_id": category, "severity": "medium", "occurred_at": "2025-03-01T08:00:00Z", "summary": "Va chạm"}),

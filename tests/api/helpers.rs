@@ -276,6 +276,12 @@ impl TestApp {
             .await
     }
 
+    /// The id of the default incident category with `code`.
+    pub async fn category(&self, code: &str) -> String {
+        let found = self.get(&format!("/api/v1/incident-categories?code={code}")).await;
+        found.body["items"][0]["id"].as_str().expect("a default category").to_owned()
+    }
+
     pub async fn unit(&self, name: &str) -> String {
         self.create("/api/v1/units", json!({"name": name, "force": "police", "level": "district"}))
             .await

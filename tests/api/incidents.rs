@@ -27,11 +27,6 @@ fn uuid(id: &str) -> Uuid {
     id.parse().unwrap()
 }
 
-async fn category(app: &TestApp, code: &str) -> String {
-    let answer = app.get(&format!("/api/v1/incident-categories?code={code}")).await;
-    answer.body["items"][0]["id"].as_str().unwrap().to_owned()
-}
-
 async fn fixture(app: &TestApp) -> Fixture {
     let home = app.unit("Công an huyện Gia Lâm").await;
     let peer = app.unit("Công an huyện Văn Lâm").await;
@@ -47,7 +42,7 @@ async fn fixture(app: &TestApp) -> Fixture {
     app.cluster("Cụm khác", "bilateral", &[&stranger, &other]).await;
     let token = |role, unit: &str| app.token(user_grant(role, uuid(unit), Classification::Internal));
     Fixture {
-        category: category(app, "drugs").await,
+        category: app.category("drugs").await,
         officer: token(Role::Officer, &home),
         coordinator: token(Role::Coordinator, &home),
         peer_officer: token(Role::Officer, &peer),
@@ -329,7 +324,7 @@ async fn bad_reports_are_refused_with_every_reason() {
     }
 
     // A retired category takes no new reports.
-    let retired = category(&app, "other").await;
+    let retired = app.category("other").await;
     assert_eq!(
         app.patch(&format!("/api/v1/incident-categories/{retired}"), &json!({"active": false}))
             .await
@@ -425,7 +420,7 @@ async fn members_see_their_clusters_incidents_and_officers_change_only_their_own
 async fn incidents_are_filtered_searched_and_sorted() {
     let app = spawn_app().await;
     let f = fixture(&app).await;
-    let traffic = category(&app, "traffic").await;
+    let traffic = app.category("traffic").await;
     let reports = [
         ("2025-01-10T08:00:00Z", &f.category, "Tụ tập sử dụng ma túy", "high"),
         ("2025-02-10T08:00:00Z", &traffic, "Va chạm giao thông trên quốc lộ 5", "low"),

@@ -21,11 +21,6 @@ async fn incident(app: &TestApp, cluster: &str, unit: &str, category: &str, occu
     .await
 }
 
-async fn category(app: &TestApp, code: &str) -> String {
-    let found = app.get(&format!("/api/v1/incident-categories?code={code}")).await;
-    found.body["items"][0]["id"].as_str().unwrap().to_owned()
-}
-
 fn change<'a>(stats: &'a Value, metric: &str) -> &'a Value {
     stats["comparison"]["changes"]
         .as_array()
@@ -49,9 +44,9 @@ async fn a_year_of_a_cluster_and_its_units_adds_up_as_worked_out_by_hand() {
         )
         .await;
     let (drugs, order, theft) = (
-        category(&app, "drugs").await,
-        category(&app, "public_order").await,
-        category(&app, "theft_property").await,
+        app.category("drugs").await,
+        app.category("public_order").await,
+        app.category("theft_property").await,
     );
 
     // 2023, in Vietnam's time: delays 1 h, 2 h, 10 h, 20 h and 30 h against a 24 h SLA.
@@ -284,7 +279,7 @@ async fn acknowledgements_are_counted_and_periods_are_checked() {
     );
 
     // This cluster sets no reporting deadline: its reports are counted but none is judged.
-    let drugs = category(&app, "drugs").await;
+    let drugs = app.category("drugs").await;
     let occurred = (Utc::now() - Duration::hours(3)).to_rfc3339();
     incident(&app, &cluster, &first, &drugs, &occurred, 3_600, "internal").await;
     let unjudged = json!({"reports": 1, "median_delay_seconds": 3_600, "p90_delay_seconds": 3_600, "judged": 0, "within_sla": 0, "within_sla_share": null});

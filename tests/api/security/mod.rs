@@ -156,8 +156,7 @@ pub async fn world(app: &TestApp) -> World {
     let peer = app.unit("Công an huyện Văn Lâm").await;
     let far = app.unit("Công an huyện Lệ Thủy").await;
     let far2 = app.unit("Công an huyện Vĩnh Linh").await;
-    let categories = app.get("/api/v1/incident-categories?code=drugs").await;
-    let category = categories.body["items"][0]["id"].as_str().expect("the drugs category").to_owned();
+    let category = app.category("drugs").await;
     let ours = records(app, "Gia Lâm", &home, &peer, &category).await;
     let theirs = records(app, "Lệ Thủy", &far, &far2, &category).await;
     let area = app.province("01", "Thành phố Hà Nội").await;
