@@ -7,13 +7,14 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, NaiveDate, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlxPostgresConnector, TransactionTrait,
-};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlxPostgresConnector};
 
 use crate::config::DatabaseSettings;
 
+mod held;
 pub mod nodelay;
+
+pub use held::HeldConnection;
 
 /// How long a pooled connection may sit unused before it is checked with a round trip on its way
 /// out of the pool. Every connection is already checked when it goes back in, so one taken again
@@ -145,14 +146,6 @@ fn pool_connections(db: &DatabaseConnection) -> (u32, usize) {
         }
         _ => (0, 0),
     }
-}
-
-/// Starts a read of several statements. They then run on one pooled connection, which the pool
-/// checks with a round trip once, as it goes back, instead of taking a connection (and a check)
-/// for each statement. Commit it once the read is done; dropped on an error, it is rolled back,
-/// which for a read changes nothing.
-pub async fn begin_read(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin().await
 }
 
 /// Applies every pending migration.

@@ -178,11 +178,11 @@ pub async fn get_activity(
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let tx = crate::db::begin_read(&db).await?;
-    let model = service::find_visible(&tx, ctx.principal()?, id.into_inner()).await?;
-    let activity = service::view(&tx, model).await?;
-    let read = access::view_reads(&tx, std::slice::from_ref(&activity)).await?;
-    tx.commit().await?;
+    let conn = crate::db::HeldConnection::acquire(&db).await?;
+    let model = service::find_visible(&conn, ctx.principal()?, id.into_inner()).await?;
+    let activity = service::view(&conn, model).await?;
+    let read = access::view_reads(&conn, std::slice::from_ref(&activity)).await?;
+    conn.release();
     access::audit_reads::<activities::Entity>(&ctx, read).await?;
     conditional::one(&req, &activity)
 }

@@ -140,11 +140,11 @@ pub async fn get_bulletin(
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let tx = crate::db::begin_read(&db).await?;
-    let model = service::find_visible(&tx, ctx.principal()?, id.into_inner()).await?;
-    let bulletin = service::view(&tx, model).await?;
-    let read = access::view_reads(&tx, std::slice::from_ref(&bulletin)).await?;
-    tx.commit().await?;
+    let conn = crate::db::HeldConnection::acquire(&db).await?;
+    let model = service::find_visible(&conn, ctx.principal()?, id.into_inner()).await?;
+    let bulletin = service::view(&conn, model).await?;
+    let read = access::view_reads(&conn, std::slice::from_ref(&bulletin)).await?;
+    conn.release();
     access::audit_reads::<bulletins::Entity>(&ctx, read).await?;
     conditional::one(&req, &bulletin)
 }

@@ -117,10 +117,10 @@ pub async fn list_clients(db: web::Data<DatabaseConnection>, query: ListQuery<Cl
 )]
 #[get("/clients/{id}")]
 pub async fn get_client(req: HttpRequest, db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
-    let tx = crate::db::begin_read(&db).await?;
-    let model = common::find_live::<clients::Entity, _>(&tx, id.into_inner()).await?;
-    let view = service::view(&tx, model).await?;
-    tx.commit().await?;
+    let conn = crate::db::HeldConnection::acquire(&db).await?;
+    let model = common::find_live::<clients::Entity, _>(&conn, id.into_inner()).await?;
+    let view = service::view(&conn, model).await?;
+    conn.release();
     conditional::one(&req, &view)
 }
 

@@ -161,11 +161,11 @@ pub async fn get_cluster(
     id: web::Path<Uuid>,
     params: StrictQuery<ClusterReadParams>,
 ) -> ApiResult<HttpResponse> {
-    let tx = crate::db::begin_read(&db).await?;
-    let model = access::visible_cluster(&tx, ctx.principal()?, id.into_inner()).await?;
+    let conn = crate::db::HeldConnection::acquire(&db).await?;
+    let model = access::visible_cluster(&conn, ctx.principal()?, id.into_inner()).await?;
     let (id, classification) = (model.id, model.classification.clone());
-    let cluster = service::view(&tx, model, params.0.as_of.map(Into::into)).await?;
-    tx.commit().await?;
+    let cluster = service::view(&conn, model, params.0.as_of.map(Into::into)).await?;
+    conn.release();
     access::audit_read::<clusters::Entity>(&ctx, id, &classification).await?;
     conditional::one(&req, &cluster)
 }

@@ -129,10 +129,10 @@ pub async fn list_community_models(
 )]
 #[get("/community-models/{id}")]
 pub async fn get_community_model(req: HttpRequest, db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
-    let tx = crate::db::begin_read(&db).await?;
-    let model = service::find(&tx, id.into_inner()).await?;
-    let view = service::view(&tx, model).await?;
-    tx.commit().await?;
+    let conn = crate::db::HeldConnection::acquire(&db).await?;
+    let model = service::find(&conn, id.into_inner()).await?;
+    let view = service::view(&conn, model).await?;
+    conn.release();
     conditional::one(&req, &view)
 }
 

@@ -199,11 +199,11 @@ pub async fn get_incident(
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let tx = crate::db::begin_read(&db).await?;
-    let model = service::find_visible(&tx, ctx.principal()?, id.into_inner()).await?;
-    let incident = service::view(&tx, model).await?;
-    let read = access::view_reads(&tx, std::slice::from_ref(&incident)).await?;
-    tx.commit().await?;
+    let conn = crate::db::HeldConnection::acquire(&db).await?;
+    let model = service::find_visible(&conn, ctx.principal()?, id.into_inner()).await?;
+    let incident = service::view(&conn, model).await?;
+    let read = access::view_reads(&conn, std::slice::from_ref(&incident)).await?;
+    conn.release();
     access::audit_reads::<incidents::Entity>(&ctx, read).await?;
     conditional::one(&req, &incident)
 }

@@ -226,11 +226,11 @@ pub async fn get_meeting(
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let tx = crate::db::begin_read(&db).await?;
-    let model = service::find_visible(&tx, ctx.principal()?, id.into_inner()).await?;
-    let meeting = service::view(&tx, model).await?;
-    let read = access::view_reads(&tx, std::slice::from_ref(&meeting)).await?;
-    tx.commit().await?;
+    let conn = crate::db::HeldConnection::acquire(&db).await?;
+    let model = service::find_visible(&conn, ctx.principal()?, id.into_inner()).await?;
+    let meeting = service::view(&conn, model).await?;
+    let read = access::view_reads(&conn, std::slice::from_ref(&meeting)).await?;
+    conn.release();
     access::audit_reads::<meetings::Entity>(&ctx, read).await?;
     conditional::one(&req, &meeting)
 }
@@ -366,11 +366,11 @@ pub async fn get_action_item(
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let tx = crate::db::begin_read(&db).await?;
-    let model = service::find_visible_item(&tx, ctx.principal()?, id.into_inner()).await?;
-    let item = service::item_view(&tx, model).await?;
-    let read = service::item_reads(&tx, std::slice::from_ref(&item)).await?;
-    tx.commit().await?;
+    let conn = crate::db::HeldConnection::acquire(&db).await?;
+    let model = service::find_visible_item(&conn, ctx.principal()?, id.into_inner()).await?;
+    let item = service::item_view(&conn, model).await?;
+    let read = service::item_reads(&conn, std::slice::from_ref(&item)).await?;
+    conn.release();
     access::audit_reads::<action_items::Entity>(&ctx, read).await?;
     conditional::one(&req, &item)
 }

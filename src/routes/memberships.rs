@@ -109,11 +109,11 @@ pub async fn get_member(
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (cluster_id, member_id) = path.into_inner();
-    let tx = crate::db::begin_read(&db).await?;
-    let cluster = access::visible_cluster(&tx, ctx.principal()?, cluster_id).await?;
-    let member = service::find(&tx, cluster_id, member_id).await?;
-    let view = service::view(&tx, member).await?;
-    tx.commit().await?;
+    let conn = crate::db::HeldConnection::acquire(&db).await?;
+    let cluster = access::visible_cluster(&conn, ctx.principal()?, cluster_id).await?;
+    let member = service::find(&conn, cluster_id, member_id).await?;
+    let view = service::view(&conn, member).await?;
+    conn.release();
     access::audit_read::<cluster_members::Entity>(&ctx, view.stamp.id, &cluster.classification).await?;
     conditional::one(&req, &view)
 }
