@@ -16,7 +16,7 @@ use crate::routes::units::{CreateUnitRequest, UnitListParams, UpdateUnitRequest}
 use crate::search;
 use crate::text;
 use crate::validation::Validator;
-use crate::views::units::{Unit, UnitSummary};
+use crate::views::units::{Unit, UnitRef, UnitSummary};
 
 /// Deepest hierarchy walked when looking for cycles; real hierarchies have four levels.
 const MAX_DEPTH: usize = 32;
@@ -259,13 +259,58 @@ pub async fn load<C: ConnectionTrait>(db: &C, ids: impl IntoIterator<Item = Uuid
     Ok(rows.into_iter().map(|u| (u.id, u)).collect())
 }
 
-/// Summaries (with parents) of the given units, in two queries.
+/// The columns of a unit its summary shows: id, name, short name, force, level and parent.
+type SummaryRow = (Uuid, String, Option<String>, String, String, Option<Uuid>);
+
+/// Summaries (with parents) of the given units, in two queries of only the columns a summary
+/// shows. Deleted units are included, as in [`load`].
 pub async fn summaries<C: ConnectionTrait>(db: &C, ids: impl IntoIterator<Item = Uuid>) -> ApiResult<HashMap<Uuid, UnitSummary>> {
-    let units = load(db, ids).await?;
-    let parents = load(db, units.values().filter_map(|u| u.parent_id)).await?;
-    units
-        .values()
-        .map(|u| Ok((u.id, UnitSummary::from_model(u, u.parent_id.and_then(|p| parents.get(&p)))?)))
+    use units::Column;
+    let ids: HashSet<Uuid> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<SummaryRow> = units::Entity::find()
+        .select_only()
+        .columns([
+            Column::Id,
+            Column::Name,
+            Column::ShortName,
+            Column::Force,
+            Column::Level,
+            Column::ParentId,
+        ])
+        .filter(Column::Id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let parent_ids: HashSet<Uuid> = rows.iter().filter_map(|row| row.5).collect();
+    let parents: HashMap<Uuid, UnitRef> = if parent_ids.is_empty() {
+        HashMap::new()
+    } else {
+        units::Entity::find()
+            .select_only()
+            .columns([Column::Id, Column::Name, Column::ShortName])
+            .filter(Column::Id.is_in(parent_ids))
+            .into_tuple::<(Uuid, String, Option<String>)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|(id, name, short_name)| (id, UnitRef { id, name, short_name }))
+            .collect()
+    };
+    rows.into_iter()
+        .map(|(id, name, short_name, force, level, parent_id)| {
+            let summary = UnitSummary {
+                id,
+                name,
+                short_name,
+                force: Force::from_stored(&force)?,
+                level: UnitLevel::from_stored(&level)?,
+                parent: parent_id.and_then(|p| parents.get(&p).cloned()),
+            };
+            Ok((id, summary))
+        })
         .collect()
 }
 

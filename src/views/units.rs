@@ -100,19 +100,6 @@ impl UnitRef {
     }
 }
 
-impl UnitSummary {
-    pub fn from_model(m: &units::Model, parent: Option<&units::Model>) -> ApiResult<Self> {
-        Ok(Self {
-            id: m.id,
-            name: m.name.clone(),
-            short_name: m.short_name.clone(),
-            force: Force::from_stored(&m.force)?,
-            level: UnitLevel::from_stored(&m.level)?,
-            parent: parent.map(UnitRef::from_model),
-        })
-    }
-}
-
 impl Unit {
     pub fn from_model(m: units::Model, parent: Option<&units::Model>) -> ApiResult<Self> {
         Ok(Self {
