@@ -4,9 +4,19 @@
 //! `sub` are required, `nbf` is checked when present, `iat` may not lie in the future, the `kid`
 //! must name a trusted key and the `typ` must be the one expected. jsonwebtoken checks neither
 //! `nbf`, `iss` nor `typ` unless told, so each is asked for here.
+//!
+//! An access token is sent with every request, so the service remembers the ones it has verified
+//! (by the SHA-256 of their text, not the text itself). A token seen again skips the signature
+//! check and the parsing; its times are checked on every use. Only tokens that passed every check
+//! are remembered, and access tokens are never revoked before they expire, so a remembered token
+//! is accepted exactly when verifying it again would accept it.
+
+use std::sync::Arc;
 
 use jsonwebtoken::{Algorithm, Header, Validation};
+use quick_cache::sync::Cache;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::keys::KeySet;
@@ -59,8 +69,15 @@ pub struct RefreshClaims {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected(pub String);
 
+/// How many verified access tokens are remembered, the least used forgotten first: about 3 MB
+/// at most.
+const REMEMBERED_TOKENS: usize = 10_000;
+
+/// Verified access tokens by the SHA-256 of their text.
+type Verified = Cache<[u8; 32], Arc<AccessClaims>>;
+
 /// Issues and verifies this deployment's tokens.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TokenService {
     keys: KeySet,
     pub issuer: String,
@@ -68,6 +85,18 @@ pub struct TokenService {
     pub access_ttl_secs: i64,
     pub refresh_ttl_secs: i64,
     skew_secs: u64,
+    verified: Arc<Verified>,
+}
+
+impl std::fmt::Debug for TokenService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenService")
+            .field("keys", &self.keys)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("remembered_tokens", &self.verified.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl TokenService {
@@ -79,6 +108,7 @@ impl TokenService {
             access_ttl_secs: settings.access_token_ttl_secs.into(),
             refresh_ttl_secs: settings.refresh_token_ttl_secs.into(),
             skew_secs: settings.clock_skew_secs.into(),
+            verified: Arc::new(Cache::new(REMEMBERED_TOKENS)),
         }
     }
 
@@ -147,7 +177,8 @@ impl TokenService {
         validation
     }
 
-    fn verify<T: for<'de> Deserialize<'de>>(&self, token: &str, typ: &str, audience: &str, iat: impl Fn(&T) -> i64) -> Result<T, Rejected> {
+    /// Checks a token's header, signature and claims, its times included.
+    fn verify<T: for<'de> Deserialize<'de>>(&self, token: &str, typ: &str, audience: &str) -> Result<T, Rejected> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| Rejected(format!("malformed header: {e}")))?;
         if header.alg != Algorithm::EdDSA {
             return Err(Rejected(format!("algorithm {:?} is not accepted", header.alg)));
@@ -162,22 +193,50 @@ impl TokenService {
         let key = self.keys.verifying(&kid).ok_or_else(|| Rejected(format!("unknown kid {kid:?}")))?;
         let data =
             jsonwebtoken::decode::<T>(token, key, &self.validation(audience)).map_err(|e| Rejected(format!("invalid token: {e}")))?;
-        let skew = i64::try_from(self.skew_secs).unwrap_or(i64::MAX);
-        if iat(&data.claims) > chrono::Utc::now().timestamp().saturating_add(skew) {
-            return Err(Rejected("issued in the future".to_owned()));
-        }
         Ok(data.claims)
     }
 
-    /// Verifies an access token.
-    pub fn verify_access(&self, token: &str) -> Result<AccessClaims, Rejected> {
-        self.verify(token, ACCESS_TYP, &self.audience, |c: &AccessClaims| c.iat)
+    /// Checks a token's times against the clock, allowing the configured skew: not expired, not
+    /// used before `nbf`, not issued in the future. (jsonwebtoken checks the first two as well
+    /// when it verifies a token; a remembered token is checked here alone.)
+    fn check_times(&self, iat: i64, nbf: i64, exp: i64) -> Result<(), Rejected> {
+        let now = chrono::Utc::now().timestamp();
+        let skew = i64::try_from(self.skew_secs).unwrap_or(i64::MAX);
+        if exp < now.saturating_sub(skew) {
+            return Err(Rejected("expired".to_owned()));
+        }
+        if nbf > now.saturating_add(skew) {
+            return Err(Rejected("not valid yet".to_owned()));
+        }
+        if iat > now.saturating_add(skew) {
+            return Err(Rejected("issued in the future".to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Verifies an access token, or finds it among those verified before; either way checks its
+    /// times.
+    pub fn verify_access(&self, token: &str) -> Result<Arc<AccessClaims>, Rejected> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(claims) = self.verified.get(&digest) {
+            if let Err(rejected) = self.check_times(claims.iat, claims.nbf, claims.exp) {
+                self.verified.remove(&digest);
+                return Err(rejected);
+            }
+            return Ok(claims);
+        }
+        let claims = Arc::new(self.verify::<AccessClaims>(token, ACCESS_TYP, &self.audience)?);
+        self.check_times(claims.iat, claims.nbf, claims.exp)?;
+        self.verified.insert(digest, Arc::clone(&claims));
+        Ok(claims)
     }
 
     /// Verifies a refresh token's signature and times (whether it is still usable is the
     /// database's to say).
     pub fn verify_refresh(&self, token: &str) -> Result<RefreshClaims, Rejected> {
-        self.verify(token, REFRESH_TYP, &self.issuer, |c: &RefreshClaims| c.iat)
+        let claims = self.verify::<RefreshClaims>(token, REFRESH_TYP, &self.issuer)?;
+        self.check_times(claims.iat, claims.nbf, claims.exp)?;
+        Ok(claims)
     }
 }
 

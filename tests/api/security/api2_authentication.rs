@@ -256,6 +256,29 @@ async fn expiry_is_enforced_within_the_configured_clock_skew_only() {
     }
 }
 
+/// The service remembers the access tokens it has verified, and checks a remembered token's
+/// times on every use: one accepted while valid is refused once it expires. (That a changed copy
+/// of a remembered token is verified afresh, and refused, is
+/// `only_the_services_own_keys_make_a_signature_valid`: its genuine token is used first.)
+#[actix_web::test]
+async fn a_token_accepted_before_is_refused_once_it_expires() {
+    let app = spawn_app_with(|auth| auth.clock_skew_secs = 0).await;
+    let now = chrono::Utc::now().timestamp();
+    let token = app
+        .tokens
+        .sign_access_claims(&json!({
+            "iss": "lienket", "aud": "lienket-api", "sub": Uuid::now_v7(), "unit_id": Uuid::now_v7(),
+            "roles": ["analyst"], "clearance": "internal", "scope": "reference:read", "jti": Uuid::now_v7(),
+            "iat": now, "nbf": now, "exp": now + 2,
+        }))
+        .unwrap();
+    let call = || app.send(app.request_as(&token, Method::GET, "/api/v1/units"));
+    assert_eq!(call().await.status, StatusCode::OK, "valid for two more seconds");
+    assert_eq!(call().await.status, StatusCode::OK, "still valid, now remembered");
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    assert_refused(&call().await, BAD_TOKEN, "expired since it was remembered");
+}
+
 #[actix_web::test]
 async fn a_reused_refresh_token_ends_its_own_login_and_a_changed_user_ends_all() {
     let app = spawn_app().await;
