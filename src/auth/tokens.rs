@@ -8,8 +8,9 @@
 //! An access token is sent with every request, so the service remembers the ones it has verified
 //! (by the SHA-256 of their text, not the text itself). A token seen again skips the signature
 //! check and the parsing; its times are checked on every use. Only tokens that passed every check
-//! are remembered, and access tokens are never revoked before they expire, so a remembered token
-//! is accepted exactly when verifying it again would accept it.
+//! are remembered, the keys are fixed for the life of the process, and access tokens are never
+//! revoked before they expire, so a remembered token is accepted exactly when verifying it again
+//! would accept it.
 
 use std::sync::Arc;
 
@@ -69,8 +70,8 @@ pub struct RefreshClaims {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected(pub String);
 
-/// How many verified access tokens are remembered, the least used forgotten first: about 3 MB
-/// at most.
+/// How many verified access tokens are remembered (about 3 MB at most). When the cache is full,
+/// tokens seldom used again make way first.
 const REMEMBERED_TOKENS: usize = 10_000;
 
 /// Verified access tokens by the SHA-256 of their text.
