@@ -4,7 +4,8 @@
 //! checks every connection with a round trip as it goes back. A transaction holds one connection
 //! throughout, but costs two round trips of its own (BEGIN and COMMIT). A [`HeldConnection`]
 //! holds one connection without a transaction: each statement runs on it in autocommit, as it
-//! would on the pool, and the connection is checked once, when it is released.
+//! would on the pool, and the connection is checked once, when it is released. Single-record
+//! reads and lists run on one.
 
 use std::sync::Arc;
 
@@ -58,6 +59,18 @@ impl HeldConnection {
 
     /// Returns the connection to the pool.
     pub fn release(self) {}
+
+    /// Runs `read` on a connection taken from `db`'s pool and returns it as soon as `read` ends,
+    /// before the caller goes on (to wait for its audit event, say).
+    pub async fn read<T, E>(db: &DatabaseConnection, read: impl AsyncFnOnce(&HeldConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<DbErr>,
+    {
+        let conn = Self::acquire(db).await?;
+        let out = read(&conn).await;
+        conn.release();
+        out
+    }
 }
 
 /// sea-orm's reading of a failure to take a connection, so callers tell a full or closed pool

@@ -160,8 +160,10 @@ pub async fn list_activities(
     db: web::Data<DatabaseConnection>,
     query: ListQuery<ActivityListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next) = service::list(db.get_ref(), ctx.principal()?, &query.filter, &query.page).await?;
-    access::audit_reads::<activities::Entity>(&ctx, access::view_reads(db.get_ref(), &items).await?).await?;
+    let (items, next) = access::audited_page::<activities::Entity, _>(&db, &ctx, async |conn| {
+        service::list(conn, ctx.principal()?, &query.filter, &query.page).await
+    })
+    .await?;
     Ok(query.respond(items, next))
 }
 

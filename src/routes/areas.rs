@@ -116,7 +116,7 @@ pub struct UpdateAreaRequest {
 )]
 #[get("/areas")]
 pub async fn list_areas(db: web::Data<DatabaseConnection>, query: ListQuery<AreaListParams>) -> ApiResult<HttpResponse> {
-    let (items, next) = service::list(db.get_ref(), &query.filter, &query.page).await?;
+    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }
 

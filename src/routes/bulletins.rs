@@ -119,8 +119,10 @@ pub async fn list_bulletins(
     db: web::Data<DatabaseConnection>,
     query: ListQuery<BulletinListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next) = service::list(db.get_ref(), ctx.principal()?, &query.filter, &query.page).await?;
-    access::audit_reads::<bulletins::Entity>(&ctx, access::view_reads(db.get_ref(), &items).await?).await?;
+    let (items, next) = access::audited_page::<bulletins::Entity, _>(&db, &ctx, async |conn| {
+        service::list(conn, ctx.principal()?, &query.filter, &query.page).await
+    })
+    .await?;
     Ok(query.respond(items, next))
 }
 

@@ -105,7 +105,7 @@ fn secret_response(mut response: HttpResponse) -> HttpResponse {
 )]
 #[get("/clients")]
 pub async fn list_clients(db: web::Data<DatabaseConnection>, query: ListQuery<ClientListParams>) -> ApiResult<HttpResponse> {
-    let (items, next) = service::list(db.get_ref(), &query.filter, &query.page).await?;
+    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }
 

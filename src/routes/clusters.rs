@@ -138,7 +138,10 @@ pub async fn list_clusters(
     db: web::Data<DatabaseConnection>,
     query: ListQuery<ClusterListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next) = service::list(db.get_ref(), ctx.principal()?, &query.filter, &query.page).await?;
+    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| {
+        service::list(conn, ctx.principal()?, &query.filter, &query.page).await
+    })
+    .await?;
     let read = items.iter().map(|c| (c.stamp.id, c.classification.stored()));
     access::audit_reads::<clusters::Entity>(&ctx, read).await?;
     Ok(query.respond(items, next))

@@ -117,7 +117,7 @@ pub async fn list_community_models(
     db: web::Data<DatabaseConnection>,
     query: ListQuery<CommunityModelListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next) = service::list(db.get_ref(), &query.filter, &query.page).await?;
+    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }
 

@@ -94,7 +94,7 @@ pub async fn list_incident_categories(
     db: web::Data<DatabaseConnection>,
     query: ListQuery<IncidentCategoryListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next) = service::list(db.get_ref(), &query.filter, &query.page).await?;
+    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }
 

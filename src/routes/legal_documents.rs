@@ -99,7 +99,7 @@ pub struct UpdateLegalDocumentRequest {
 )]
 #[get("/legal-documents")]
 pub async fn list_legal_documents(db: web::Data<DatabaseConnection>, query: ListQuery<LegalDocumentListParams>) -> ApiResult<HttpResponse> {
-    let (items, next) = service::list(db.get_ref(), &query.filter, &query.page).await?;
+    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }
 

@@ -208,8 +208,10 @@ pub async fn list_meetings(
     db: web::Data<DatabaseConnection>,
     query: ListQuery<MeetingListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next) = service::list(db.get_ref(), ctx.principal()?, &query.filter, &query.page).await?;
-    access::audit_reads::<meetings::Entity>(&ctx, access::view_reads(db.get_ref(), &items).await?).await?;
+    let (items, next) = access::audited_page::<meetings::Entity, _>(&db, &ctx, async |conn| {
+        service::list(conn, ctx.principal()?, &query.filter, &query.page).await
+    })
+    .await?;
     Ok(query.respond(items, next))
 }
 
@@ -348,8 +350,13 @@ pub async fn list_action_items(
     db: web::Data<DatabaseConnection>,
     query: ListQuery<ActionItemListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next) = service::list_items(db.get_ref(), ctx.principal()?, &query.filter, &query.page).await?;
-    service::audit_item_reads(db.get_ref(), &ctx, &items).await?;
+    let (items, next, read) = crate::db::HeldConnection::read(&db, async |conn| {
+        let (items, next) = service::list_items(conn, ctx.principal()?, &query.filter, &query.page).await?;
+        let read = service::item_reads(conn, &items).await?;
+        ApiResult::Ok((items, next, read))
+    })
+    .await?;
+    access::audit_reads::<action_items::Entity>(&ctx, read).await?;
     Ok(query.respond(items, next))
 }
 

@@ -89,9 +89,13 @@ pub async fn list_members(
     id: web::Path<Uuid>,
     query: ListQuery<MemberListParams>,
 ) -> ApiResult<HttpResponse> {
-    let cluster = access::visible_cluster(db.get_ref(), ctx.principal()?, id.into_inner()).await?;
+    let (cluster, items, next) = crate::db::HeldConnection::read(&db, async |conn| {
+        let cluster = access::visible_cluster(conn, ctx.principal()?, id.into_inner()).await?;
+        let (items, next) = service::list(conn, cluster.id, &query.filter, &query.page).await?;
+        ApiResult::Ok((cluster, items, next))
+    })
+    .await?;
     access::audit_read::<entity::clusters::Entity>(&ctx, cluster.id, &cluster.classification).await?;
-    let (items, next) = service::list(db.get_ref(), cluster.id, &query.filter, &query.page).await?;
     Ok(query.respond(items, next))
 }
 

@@ -182,8 +182,12 @@ pub async fn list_regulations(
     db: web::Data<DatabaseConnection>,
     query: ListQuery<RegulationListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next) = service::list(db.get_ref(), ctx.principal()?, &query.filter, &query.page).await?;
-    let classes = access::classifications(db.get_ref(), items.iter().map(|r| r.cluster_id)).await?;
+    let (items, next, classes) = crate::db::HeldConnection::read(&db, async |conn| {
+        let (items, next) = service::list(conn, ctx.principal()?, &query.filter, &query.page).await?;
+        let classes = access::classifications(conn, items.iter().map(|r| r.cluster_id)).await?;
+        ApiResult::Ok((items, next, classes))
+    })
+    .await?;
     let read = items
         .iter()
         .map(|r| (r.stamp.id, classes.get(&r.cluster_id).cloned().unwrap_or_default()));
@@ -205,16 +209,20 @@ pub async fn list_cluster_regulations(
     query: ListQuery<ClusterRegulationListParams>,
 ) -> ApiResult<HttpResponse> {
     let principal = ctx.principal()?;
-    let cluster = access::visible_cluster(db.get_ref(), principal, id.into_inner()).await?;
-    let f = &query.filter;
-    let filter = RegulationListParams {
-        q: f.q.clone(),
-        cluster_id: Some(cluster.id),
-        status: f.status,
-        effective_on: f.effective_on,
-        sort: f.sort,
-    };
-    let (items, next) = service::list(db.get_ref(), principal, &filter, &query.page).await?;
+    let (cluster, items, next) = crate::db::HeldConnection::read(&db, async |conn| {
+        let cluster = access::visible_cluster(conn, principal, id.into_inner()).await?;
+        let f = &query.filter;
+        let filter = RegulationListParams {
+            q: f.q.clone(),
+            cluster_id: Some(cluster.id),
+            status: f.status,
+            effective_on: f.effective_on,
+            sort: f.sort,
+        };
+        let (items, next) = service::list(conn, principal, &filter, &query.page).await?;
+        ApiResult::Ok((cluster, items, next))
+    })
+    .await?;
     let read = items.iter().map(|r| (r.stamp.id, cluster.classification.clone()));
     access::audit_reads::<regulations::Entity>(&ctx, read).await?;
     Ok(query.respond(items, next))

@@ -177,7 +177,7 @@ pub struct UpdateUnitRequest {
 )]
 #[get("/units")]
 pub async fn list_units(db: web::Data<DatabaseConnection>, query: ListQuery<UnitListParams>) -> ApiResult<HttpResponse> {
-    let (items, next) = service::list(db.get_ref(), &query.filter, &query.page).await?;
+    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }
 
@@ -207,14 +207,17 @@ pub async fn list_unit_children(
     id: web::Path<Uuid>,
     query: ListQuery<UnitChildrenParams>,
 ) -> ApiResult<HttpResponse> {
-    let parent = common::find_live::<units::Entity, _>(db.get_ref(), id.into_inner()).await?;
-    let filter = UnitListParams {
-        parent_id: Some(parent.id),
-        active_on: query.filter.active_on,
-        sort: query.filter.sort,
-        ..Default::default()
-    };
-    let (items, next) = service::list(db.get_ref(), &filter, &query.page).await?;
+    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| {
+        let parent = common::find_live::<units::Entity, _>(conn, id.into_inner()).await?;
+        let filter = UnitListParams {
+            parent_id: Some(parent.id),
+            active_on: query.filter.active_on,
+            sort: query.filter.sort,
+            ..Default::default()
+        };
+        service::list(conn, &filter, &query.page).await
+    })
+    .await?;
     Ok(query.respond(items, next))
 }
 

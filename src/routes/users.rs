@@ -110,7 +110,7 @@ async fn hash_password(hasher: &PasswordHasherPool, password: String) -> ApiResu
 )]
 #[get("/users")]
 pub async fn list_users(db: web::Data<DatabaseConnection>, query: ListQuery<UserListParams>) -> ApiResult<HttpResponse> {
-    let (items, next) = service::list(db.get_ref(), &query.filter, &query.page).await?;
+    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }
 

@@ -216,6 +216,23 @@ pub async fn view_reads<C: ConnectionTrait>(db: &C, views: &[impl ClusterRecord]
     cluster_record_reads(db, views.iter().map(ClusterRecord::audit_key)).await
 }
 
+/// One page of records of clusters, listed by `list` and checked for what their reads record on
+/// one held connection; the reads are recorded once the connection is back in the pool.
+pub async fn audited_page<E: Record, V: ClusterRecord>(
+    db: &sea_orm::DatabaseConnection,
+    ctx: &crate::context::RequestContext,
+    list: impl AsyncFnOnce(&crate::db::HeldConnection) -> ApiResult<(Vec<V>, Option<String>)>,
+) -> ApiResult<(Vec<V>, Option<String>)> {
+    let (items, next, read) = crate::db::HeldConnection::read(db, async |conn| {
+        let (items, next) = list(conn).await?;
+        let read = view_reads(conn, &items).await?;
+        ApiResult::Ok((items, next, read))
+    })
+    .await?;
+    audit_reads::<E>(ctx, read).await?;
+    Ok((items, next))
+}
+
 /// Records the reads of those records of clusters, given as `(id, cluster id, own
 /// classification)`, that are confidential or secret by their own or their cluster's class.
 pub async fn audit_cluster_record_reads<'a, E: Record, C: ConnectionTrait>(

@@ -450,12 +450,6 @@ impl Resource for action_items::Entity {
     }
 }
 
-/// Records the reads of action items of confidential or secret meetings (by the meeting's own
-/// classification or its cluster's).
-pub async fn audit_item_reads<C: ConnectionTrait>(db: &C, ctx: &crate::context::RequestContext, items: &[ActionItem]) -> ApiResult<()> {
-    access::audit_reads::<action_items::Entity>(ctx, item_reads(db, items).await?).await
-}
-
 /// Reads of action items, each under the stricter of its meeting's class and its cluster's: what
 /// [`access::audit_reads`] takes.
 pub async fn item_reads<C: ConnectionTrait>(db: &C, items: &[ActionItem]) -> ApiResult<Vec<(Uuid, String)>> {
