@@ -21,10 +21,10 @@ use tokio::sync::Mutex;
 /// A connection taken from a pool for one read, implementing sea-orm's [`ConnectionTrait`].
 ///
 /// The statements of a read run one after another; the lock only lets sea-orm's `&self`
-/// methods reach the connection. Dropping it (or [`HeldConnection::release`]) returns the
-/// connection to the pool. Each statement is its own transaction: on PostgreSQL, at its default
-/// isolation, that is what a transaction's statements see as well; on SQLite a read no longer
-/// sees one snapshot across its statements.
+/// methods reach the connection. [`HeldConnection::read`] returns it to the pool as soon as the
+/// read ends. Each statement is its own transaction: on PostgreSQL, at its default
+/// isolation, that is what a transaction's statements see as well; on SQLite a read's statements
+/// may each see a different snapshot.
 #[derive(Debug)]
 pub struct HeldConnection {
     backend: DbBackend,
@@ -39,7 +39,7 @@ enum Held {
 
 impl HeldConnection {
     /// Takes a connection from `db`'s pool, waiting at most the pool's acquire timeout.
-    pub async fn acquire(db: &DatabaseConnection) -> Result<Self, DbErr> {
+    async fn acquire(db: &DatabaseConnection) -> Result<Self, DbErr> {
         let backend = db.get_database_backend();
         let held = match backend {
             DbBackend::Postgres => Held::Postgres(db.get_postgres_connection_pool().acquire().await.map_err(acquire_error)?),
@@ -57,9 +57,6 @@ impl HeldConnection {
         })
     }
 
-    /// Returns the connection to the pool.
-    pub fn release(self) {}
-
     /// Runs `read` on a connection taken from `db`'s pool and returns it as soon as `read` ends,
     /// before the caller goes on (to wait for its audit event, say).
     pub async fn read<T, E>(db: &DatabaseConnection, read: impl AsyncFnOnce(&HeldConnection) -> Result<T, E>) -> Result<T, E>
@@ -67,9 +64,7 @@ impl HeldConnection {
         E: From<DbErr>,
     {
         let conn = Self::acquire(db).await?;
-        let out = read(&conn).await;
-        conn.release();
-        out
+        read(&conn).await
     }
 }
 

@@ -180,12 +180,11 @@ pub async fn get_activity(
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let conn = crate::db::HeldConnection::acquire(&db).await?;
-    let model = service::find_visible(&conn, ctx.principal()?, id.into_inner()).await?;
-    let activity = service::view(&conn, model).await?;
-    let read = access::view_reads(&conn, std::slice::from_ref(&activity)).await?;
-    conn.release();
-    access::audit_reads::<activities::Entity>(&ctx, read).await?;
+    let activity = access::audited_one::<activities::Entity, _>(&db, &ctx, async |conn| {
+        let model = service::find_visible(conn, ctx.principal()?, id.into_inner()).await?;
+        service::view(conn, model).await
+    })
+    .await?;
     conditional::one(&req, &activity)
 }
 

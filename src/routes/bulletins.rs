@@ -142,12 +142,11 @@ pub async fn get_bulletin(
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let conn = crate::db::HeldConnection::acquire(&db).await?;
-    let model = service::find_visible(&conn, ctx.principal()?, id.into_inner()).await?;
-    let bulletin = service::view(&conn, model).await?;
-    let read = access::view_reads(&conn, std::slice::from_ref(&bulletin)).await?;
-    conn.release();
-    access::audit_reads::<bulletins::Entity>(&ctx, read).await?;
+    let bulletin = access::audited_one::<bulletins::Entity, _>(&db, &ctx, async |conn| {
+        let model = service::find_visible(conn, ctx.principal()?, id.into_inner()).await?;
+        service::view(conn, model).await
+    })
+    .await?;
     conditional::one(&req, &bulletin)
 }
 

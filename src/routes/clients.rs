@@ -117,10 +117,11 @@ pub async fn list_clients(db: web::Data<DatabaseConnection>, query: ListQuery<Cl
 )]
 #[get("/clients/{id}")]
 pub async fn get_client(req: HttpRequest, db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
-    let conn = crate::db::HeldConnection::acquire(&db).await?;
-    let model = common::find_live::<clients::Entity, _>(&conn, id.into_inner()).await?;
-    let view = service::view(&conn, model).await?;
-    conn.release();
+    let view = crate::db::HeldConnection::read(&db, async |conn| {
+        let model = common::find_live::<clients::Entity, _>(conn, id.into_inner()).await?;
+        service::view(conn, model).await
+    })
+    .await?;
     conditional::one(&req, &view)
 }
 

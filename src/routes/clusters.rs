@@ -164,12 +164,13 @@ pub async fn get_cluster(
     id: web::Path<Uuid>,
     params: StrictQuery<ClusterReadParams>,
 ) -> ApiResult<HttpResponse> {
-    let conn = crate::db::HeldConnection::acquire(&db).await?;
-    let model = access::visible_cluster(&conn, ctx.principal()?, id.into_inner()).await?;
-    let (id, classification) = (model.id, model.classification.clone());
-    let cluster = service::view(&conn, model, params.0.as_of.map(Into::into)).await?;
-    conn.release();
-    access::audit_read::<clusters::Entity>(&ctx, id, &classification).await?;
+    let (classification, cluster) = crate::db::HeldConnection::read(&db, async |conn| {
+        let model = access::visible_cluster(conn, ctx.principal()?, id.into_inner()).await?;
+        let classification = model.classification.clone();
+        ApiResult::Ok((classification, service::view(conn, model, params.0.as_of.map(Into::into)).await?))
+    })
+    .await?;
+    access::audit_read::<clusters::Entity>(&ctx, cluster.cluster.stamp.id, &classification).await?;
     conditional::one(&req, &cluster)
 }
 

@@ -129,10 +129,11 @@ pub async fn list_community_models(
 )]
 #[get("/community-models/{id}")]
 pub async fn get_community_model(req: HttpRequest, db: web::Data<DatabaseConnection>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
-    let conn = crate::db::HeldConnection::acquire(&db).await?;
-    let model = service::find(&conn, id.into_inner()).await?;
-    let view = service::view(&conn, model).await?;
-    conn.release();
+    let view = crate::db::HeldConnection::read(&db, async |conn| {
+        let model = service::find(conn, id.into_inner()).await?;
+        service::view(conn, model).await
+    })
+    .await?;
     conditional::one(&req, &view)
 }
 

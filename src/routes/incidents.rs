@@ -201,12 +201,11 @@ pub async fn get_incident(
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let conn = crate::db::HeldConnection::acquire(&db).await?;
-    let model = service::find_visible(&conn, ctx.principal()?, id.into_inner()).await?;
-    let incident = service::view(&conn, model).await?;
-    let read = access::view_reads(&conn, std::slice::from_ref(&incident)).await?;
-    conn.release();
-    access::audit_reads::<incidents::Entity>(&ctx, read).await?;
+    let incident = access::audited_one::<incidents::Entity, _>(&db, &ctx, async |conn| {
+        let model = service::find_visible(conn, ctx.principal()?, id.into_inner()).await?;
+        service::view(conn, model).await
+    })
+    .await?;
     conditional::one(&req, &incident)
 }
 

@@ -228,12 +228,11 @@ pub async fn get_meeting(
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let conn = crate::db::HeldConnection::acquire(&db).await?;
-    let model = service::find_visible(&conn, ctx.principal()?, id.into_inner()).await?;
-    let meeting = service::view(&conn, model).await?;
-    let read = access::view_reads(&conn, std::slice::from_ref(&meeting)).await?;
-    conn.release();
-    access::audit_reads::<meetings::Entity>(&ctx, read).await?;
+    let meeting = access::audited_one::<meetings::Entity, _>(&db, &ctx, async |conn| {
+        let model = service::find_visible(conn, ctx.principal()?, id.into_inner()).await?;
+        service::view(conn, model).await
+    })
+    .await?;
     conditional::one(&req, &meeting)
 }
 
@@ -373,11 +372,13 @@ pub async fn get_action_item(
     db: web::Data<DatabaseConnection>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let conn = crate::db::HeldConnection::acquire(&db).await?;
-    let model = service::find_visible_item(&conn, ctx.principal()?, id.into_inner()).await?;
-    let item = service::item_view(&conn, model).await?;
-    let read = service::item_reads(&conn, std::slice::from_ref(&item)).await?;
-    conn.release();
+    let (item, read) = crate::db::HeldConnection::read(&db, async |conn| {
+        let model = service::find_visible_item(conn, ctx.principal()?, id.into_inner()).await?;
+        let item = service::item_view(conn, model).await?;
+        let read = service::item_reads(conn, std::slice::from_ref(&item)).await?;
+        ApiResult::Ok((item, read))
+    })
+    .await?;
     access::audit_reads::<action_items::Entity>(&ctx, read).await?;
     conditional::one(&req, &item)
 }

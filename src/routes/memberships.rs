@@ -113,11 +113,12 @@ pub async fn get_member(
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (cluster_id, member_id) = path.into_inner();
-    let conn = crate::db::HeldConnection::acquire(&db).await?;
-    let cluster = access::visible_cluster(&conn, ctx.principal()?, cluster_id).await?;
-    let member = service::find(&conn, cluster_id, member_id).await?;
-    let view = service::view(&conn, member).await?;
-    conn.release();
+    let (cluster, view) = crate::db::HeldConnection::read(&db, async |conn| {
+        let cluster = access::visible_cluster(conn, ctx.principal()?, cluster_id).await?;
+        let member = service::find(conn, cluster_id, member_id).await?;
+        ApiResult::Ok((cluster, service::view(conn, member).await?))
+    })
+    .await?;
     access::audit_read::<cluster_members::Entity>(&ctx, view.stamp.id, &cluster.classification).await?;
     conditional::one(&req, &view)
 }

@@ -216,21 +216,46 @@ pub async fn view_reads<C: ConnectionTrait>(db: &C, views: &[impl ClusterRecord]
     cluster_record_reads(db, views.iter().map(ClusterRecord::audit_key)).await
 }
 
-/// One page of records of clusters, listed by `list` and checked for what their reads record on
-/// one held connection; the reads are recorded once the connection is back in the pool.
+/// One page of records of clusters, listed by `list` on one held connection; the reads that
+/// are audited are recorded once the connection is back in the pool.
 pub async fn audited_page<E: Record, V: ClusterRecord>(
     db: &sea_orm::DatabaseConnection,
     ctx: &crate::context::RequestContext,
     list: impl AsyncFnOnce(&crate::db::HeldConnection) -> ApiResult<(Vec<V>, Option<String>)>,
 ) -> ApiResult<(Vec<V>, Option<String>)> {
-    let (items, next, read) = crate::db::HeldConnection::read(db, async |conn| {
-        let (items, next) = list(conn).await?;
-        let read = view_reads(conn, &items).await?;
-        ApiResult::Ok((items, next, read))
+    fn items<V>(page: &(Vec<V>, Option<String>)) -> &[V] {
+        &page.0
+    }
+    audited::<E, _, V>(db, ctx, list, items).await
+}
+
+/// One record of a cluster, found by `find` on one held connection; its read, if audited, is
+/// recorded once the connection is back in the pool.
+pub async fn audited_one<E: Record, V: ClusterRecord>(
+    db: &sea_orm::DatabaseConnection,
+    ctx: &crate::context::RequestContext,
+    find: impl AsyncFnOnce(&crate::db::HeldConnection) -> ApiResult<V>,
+) -> ApiResult<V> {
+    audited::<E, _, V>(db, ctx, find, std::slice::from_ref).await
+}
+
+/// Runs `read` on one held connection, finds there what the reads of its `records` record,
+/// returns the connection and records them (waiting for the audit trail without holding a
+/// connection the trail's writer may need).
+async fn audited<E: Record, T, V: ClusterRecord>(
+    db: &sea_orm::DatabaseConnection,
+    ctx: &crate::context::RequestContext,
+    read: impl AsyncFnOnce(&crate::db::HeldConnection) -> ApiResult<T>,
+    records: impl Fn(&T) -> &[V],
+) -> ApiResult<T> {
+    let (out, reads) = crate::db::HeldConnection::read(db, async |conn| {
+        let out = read(conn).await?;
+        let reads = view_reads(conn, records(&out)).await?;
+        ApiResult::Ok((out, reads))
     })
     .await?;
-    audit_reads::<E>(ctx, read).await?;
-    Ok((items, next))
+    audit_reads::<E>(ctx, reads).await?;
+    Ok(out)
 }
 
 /// Records the reads of those records of clusters, given as `(id, cluster id, own
