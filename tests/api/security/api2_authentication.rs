@@ -269,13 +269,13 @@ async fn a_token_accepted_before_is_refused_once_it_expires() {
         .sign_access_claims(&json!({
             "iss": "lienket", "aud": "lienket-api", "sub": Uuid::now_v7(), "unit_id": Uuid::now_v7(),
             "roles": ["analyst"], "clearance": "internal", "scope": "reference:read", "jti": Uuid::now_v7(),
-            "iat": now, "nbf": now, "exp": now + 2,
+            "iat": now, "nbf": now, "exp": now + 5,
         }))
         .unwrap();
     let call = || app.send(app.request_as(&token, Method::GET, "/api/v1/units"));
-    assert_eq!(call().await.status, StatusCode::OK, "valid for two more seconds");
+    assert_eq!(call().await.status, StatusCode::OK, "valid for five more seconds");
     assert_eq!(call().await.status, StatusCode::OK, "still valid, now remembered");
-    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(6500)).await;
     assert_refused(&call().await, BAD_TOKEN, "expired since it was remembered");
 }
 
