@@ -20,7 +20,6 @@ import resource
 import subprocess
 import time
 
-import harness
 from harness import DATA, Server, internal_cluster_reader, loaded_postgres
 from per_answer import CONNECTIONS, WARM_UP_SECONDS, oha
 
@@ -79,12 +78,10 @@ def per(cpu, count):
 
 def main():
     def options(parser):
-        parser.add_argument("--binary", default=harness.BINARY)
         parser.add_argument("--seconds", type=int, default=8)
         parser.add_argument("--runs", type=int, default=3)
 
     args, summary = loaded_postgres(18095, options)
-    harness.BINARY = os.path.abspath(args.binary)
     script = os.path.join(DATA, "cluster_internal.sql")
     server = Server(args)
     try:

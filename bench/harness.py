@@ -48,15 +48,18 @@ def pg_admin_url(url):
 
 def loaded_postgres(port, add_arguments=lambda parser: None):
     """The arguments of a tool that measures one thing on the PostgreSQL data set a harness run
-    loaded (`--summary`, `--url`, `--port` and what `add_arguments` adds), and that data set's
-    summary."""
+    loaded (`--summary`, `--url`, `--port`, `--binary`, the build it starts, and what
+    `add_arguments` adds), and that data set's summary."""
+    global BINARY
     parser = argparse.ArgumentParser()
     parser.add_argument("--summary", default=os.path.join(DATA, "summary-postgres.json"))
     parser.add_argument("--url", default="postgres://postgres@127.0.0.1:5432/lienket_bench")
     parser.add_argument("--port", type=int, default=port)
+    parser.add_argument("--binary", default=BINARY)
     add_arguments(parser)
     args = parser.parse_args()
     args.database = "postgres"
+    BINARY = os.path.abspath(args.binary)
     with open(args.summary) as f:
         return args, json.load(f)
 

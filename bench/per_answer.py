@@ -13,13 +13,11 @@ at -c 4 under strace, which is too slow for the CPU figure to mean anything. Pri
 object per endpoint. `--binary` compares builds on the same data."""
 
 import json
-import os
 import signal
 import subprocess
 import tempfile
 import time
 
-import harness
 from harness import Server, internal_cluster_reader, loaded_postgres
 
 WARM_UP_SECONDS = 2
@@ -49,12 +47,10 @@ def sends(pid, url, token, requests):
 
 def main():
     def options(parser):
-        parser.add_argument("--binary", default=harness.BINARY)
         parser.add_argument("--seconds", type=int, default=8)
         parser.add_argument("--requests", type=int, default=500)
 
     args, summary = loaded_postgres(18094, options)
-    harness.BINARY = os.path.abspath(args.binary)
     server = Server(args)
     try:
         cluster, token = internal_cluster_reader(server.base, summary)
