@@ -14,7 +14,7 @@ use crate::config::DatabaseSettings;
 mod held;
 pub mod nodelay;
 
-pub use held::HeldConnection;
+pub use held::{HeldConnection, Reads};
 
 /// How long a pooled connection may sit unused before it is checked with a round trip on its way
 /// out of the pool. Every connection is already checked when it goes back in, so one taken again
@@ -51,7 +51,8 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
 
 /// The connection pools requests run on.
 ///
-/// On PostgreSQL each HTTP worker gets a pool of its own. A worker is a thread with its own
+/// On PostgreSQL each HTTP worker gets a pool of its own, and its reads keep connections of
+/// that pool between them ([`Reads`]). A worker is a thread with its own
 /// event loop, and a connection's socket wakes the loop of the thread that opened it: with one
 /// pool for all, a connection opened by one thread and used by another costs a wake-up of both
 /// threads for every answer from the database. A worker's pool opens its connections on first
@@ -69,8 +70,15 @@ pub struct RequestPools {
 /// The workers' pools made so far, and whether [`RequestPools::close`] was called.
 #[derive(Debug, Default)]
 struct Opened {
-    pools: Vec<DatabaseConnection>,
+    pools: Vec<Reads>,
     closed: bool,
+}
+
+/// One worker's way to the database: its pool, and its reads on that pool.
+#[derive(Debug, Clone)]
+pub struct WorkerPool {
+    pub db: DatabaseConnection,
+    pub reads: Reads,
 }
 
 impl RequestPools {
@@ -88,12 +96,19 @@ impl RequestPools {
         }
     }
 
-    /// The pool of the worker calling this (made on each worker's start). Once the pools are
-    /// closed, the closed pool they are made from.
-    pub fn for_worker(&self) -> DatabaseConnection {
+    /// The pool of the worker calling this (made on each worker's start, on its thread). Once
+    /// the pools are closed, the closed pool they are made from.
+    pub fn for_worker(&self) -> WorkerPool {
         let mut opened = self.opened.lock().unwrap_or_else(PoisonError::into_inner);
         if self.base.get_database_backend() != DbBackend::Postgres || opened.closed {
-            return self.base.clone();
+            let reads = Reads::new(self.base.clone());
+            if opened.closed {
+                reads.close();
+            }
+            return WorkerPool {
+                db: self.base.clone(),
+                reads,
+            };
         }
         let base = self.base.get_postgres_connection_pool();
         let pool = base
@@ -102,8 +117,9 @@ impl RequestPools {
             .max_connections(self.per_worker)
             .connect_lazy_with(base.connect_options().as_ref().clone());
         let db = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
-        opened.pools.push(db.clone());
-        db
+        let reads = Reads::new(db.clone());
+        opened.pools.push(reads.clone());
+        WorkerPool { db, reads }
     }
 
     /// Closes every pool requests use, and the one they are made from: requests then answer 503.
@@ -113,23 +129,28 @@ impl RequestPools {
             opened.closed = true;
             opened.pools.clone()
         };
-        for db in opened.iter().chain(std::iter::once(&self.base)) {
+        for reads in &opened {
+            reads.close();
+        }
+        for db in opened.iter().map(Reads::pool).chain(std::iter::once(&self.base)) {
             // Closing a pool only fails for pools without one to close (mocks, proxies).
             let _ = db.close_by_ref().await;
         }
     }
 
-    /// Open connections of the requests' pools, in all and idle.
+    /// Open connections of the requests' pools, in all and idle (in a pool or kept by reads).
     pub fn connections(&self) -> (u32, usize) {
         let opened = self.opened.lock().unwrap_or_else(PoisonError::into_inner);
-        let pools = if opened.pools.is_empty() {
-            std::slice::from_ref(&self.base)
-        } else {
-            &opened.pools[..]
-        };
-        pools
+        if opened.pools.is_empty() {
+            return pool_connections(&self.base);
+        }
+        opened
+            .pools
             .iter()
-            .map(pool_connections)
+            .map(|reads| {
+                let (size, idle) = pool_connections(reads.pool());
+                (size, idle + reads.kept())
+            })
             .fold((0, 0), |(size, idle), (s, i)| (size + s, idle + i))
     }
 }

@@ -1,7 +1,6 @@
 //! Builds the application: the actix app with its middleware and routes (shared by the server,
 //! the tests and the OpenAPI dump) and the HTTP server around it.
 
-use std::convert::Infallible;
 use std::net::TcpListener;
 
 use actix_web::body::MessageBody;
@@ -139,8 +138,10 @@ pub fn build_app(
         .configure(routes::auth::configure_well_known)
         .split_for_parts();
     // Swagger UI only points at the document, which is served from the bytes made at start.
-    let worker_pools = pools.clone();
-    app.data_factory(move || std::future::ready(Ok::<_, Infallible>(worker_pools.for_worker())))
+    // Called on each worker's thread: the worker's pool is its own.
+    let worker = pools.for_worker();
+    app.app_data(web::Data::new(worker.db))
+        .app_data(web::Data::new(worker.reads))
         .app_data(web::Data::new(pools))
         .app_data(document.routes)
         .app_data(document.json)

@@ -157,7 +157,7 @@ const ACTIVITY_ID: &str = "The activity's id.";
 #[get("/activities")]
 pub async fn list_activities(
     ctx: RequestContext,
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     query: ListQuery<ActivityListParams>,
 ) -> ApiResult<HttpResponse> {
     let (items, next) = access::audited_page::<activities::Entity, _>(&db, &ctx, async |conn| {
@@ -177,7 +177,7 @@ pub async fn list_activities(
 pub async fn get_activity(
     req: HttpRequest,
     ctx: RequestContext,
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let activity = access::audited_one::<activities::Entity, _>(&db, &ctx, async |conn| {

@@ -115,7 +115,7 @@ pub struct UpdateAreaRequest {
     responses((status = 200, description = "One page of areas.", body = Page<Area>)),
 )]
 #[get("/areas")]
-pub async fn list_areas(db: web::Data<DatabaseConnection>, query: ListQuery<AreaListParams>) -> ApiResult<HttpResponse> {
+pub async fn list_areas(db: web::Data<crate::db::Reads>, query: ListQuery<AreaListParams>) -> ApiResult<HttpResponse> {
     let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }

@@ -116,7 +116,7 @@ const BULLETIN_ID: &str = "The bulletin's id.";
 #[get("/bulletins")]
 pub async fn list_bulletins(
     ctx: RequestContext,
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     query: ListQuery<BulletinListParams>,
 ) -> ApiResult<HttpResponse> {
     let (items, next) = access::audited_page::<bulletins::Entity, _>(&db, &ctx, async |conn| {
@@ -139,7 +139,7 @@ pub async fn list_bulletins(
 pub async fn get_bulletin(
     req: HttpRequest,
     ctx: RequestContext,
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let bulletin = access::audited_one::<bulletins::Entity, _>(&db, &ctx, async |conn| {

@@ -135,7 +135,7 @@ pub struct UpdateClusterRequest {
 #[get("/clusters")]
 pub async fn list_clusters(
     ctx: RequestContext,
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     query: ListQuery<ClusterListParams>,
 ) -> ApiResult<HttpResponse> {
     let (items, next) = crate::db::HeldConnection::read(&db, async |conn| {
@@ -160,7 +160,7 @@ pub async fn list_clusters(
 pub async fn get_cluster(
     req: HttpRequest,
     ctx: RequestContext,
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
     params: StrictQuery<ClusterReadParams>,
 ) -> ApiResult<HttpResponse> {

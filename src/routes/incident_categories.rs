@@ -91,7 +91,7 @@ const CATEGORY_ID: &str = "The category's id.";
 )]
 #[get("/incident-categories")]
 pub async fn list_incident_categories(
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     query: ListQuery<IncidentCategoryListParams>,
 ) -> ApiResult<HttpResponse> {
     let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;

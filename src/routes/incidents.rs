@@ -178,7 +178,7 @@ const INCIDENT_ID: &str = "The incident's id.";
 #[get("/incidents")]
 pub async fn list_incidents(
     ctx: RequestContext,
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     query: ListQuery<IncidentListParams>,
 ) -> ApiResult<HttpResponse> {
     let (items, next) = access::audited_page::<incidents::Entity, _>(&db, &ctx, async |conn| {
@@ -198,7 +198,7 @@ pub async fn list_incidents(
 pub async fn get_incident(
     req: HttpRequest,
     ctx: RequestContext,
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let incident = access::audited_one::<incidents::Entity, _>(&db, &ctx, async |conn| {

@@ -98,7 +98,7 @@ pub struct UpdateLegalDocumentRequest {
     responses((status = 200, description = "One page of legal documents.", body = Page<LegalDocument>)),
 )]
 #[get("/legal-documents")]
-pub async fn list_legal_documents(db: web::Data<DatabaseConnection>, query: ListQuery<LegalDocumentListParams>) -> ApiResult<HttpResponse> {
+pub async fn list_legal_documents(db: web::Data<crate::db::Reads>, query: ListQuery<LegalDocumentListParams>) -> ApiResult<HttpResponse> {
     let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }

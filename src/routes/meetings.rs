@@ -205,7 +205,7 @@ const ITEM_ID: &str = "The action item's id.";
 #[get("/meetings")]
 pub async fn list_meetings(
     ctx: RequestContext,
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     query: ListQuery<MeetingListParams>,
 ) -> ApiResult<HttpResponse> {
     let (items, next) = access::audited_page::<meetings::Entity, _>(&db, &ctx, async |conn| {
@@ -225,7 +225,7 @@ pub async fn list_meetings(
 pub async fn get_meeting(
     req: HttpRequest,
     ctx: RequestContext,
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let meeting = access::audited_one::<meetings::Entity, _>(&db, &ctx, async |conn| {
@@ -346,7 +346,7 @@ pub async fn create_action_item(
 #[get("/action-items")]
 pub async fn list_action_items(
     ctx: RequestContext,
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     query: ListQuery<ActionItemListParams>,
 ) -> ApiResult<HttpResponse> {
     let (items, next, read) = crate::db::HeldConnection::read(&db, async |conn| {
@@ -369,7 +369,7 @@ pub async fn list_action_items(
 pub async fn get_action_item(
     req: HttpRequest,
     ctx: RequestContext,
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let (item, read) = crate::db::HeldConnection::read(&db, async |conn| {

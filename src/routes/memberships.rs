@@ -85,7 +85,7 @@ const MEMBER_ID: &str = "The membership's id.";
 #[get("/clusters/{id}/members")]
 pub async fn list_members(
     ctx: RequestContext,
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
     query: ListQuery<MemberListParams>,
 ) -> ApiResult<HttpResponse> {
@@ -109,7 +109,7 @@ pub async fn list_members(
 pub async fn get_member(
     req: HttpRequest,
     ctx: RequestContext,
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (cluster_id, member_id) = path.into_inner();

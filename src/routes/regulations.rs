@@ -179,7 +179,7 @@ const REGULATION_ID: &str = "The regulation's id.";
 #[get("/regulations")]
 pub async fn list_regulations(
     ctx: RequestContext,
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     query: ListQuery<RegulationListParams>,
 ) -> ApiResult<HttpResponse> {
     let (items, next, classes) = crate::db::HeldConnection::read(&db, async |conn| {
@@ -204,7 +204,7 @@ pub async fn list_regulations(
 #[get("/clusters/{id}/regulations")]
 pub async fn list_cluster_regulations(
     ctx: RequestContext,
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
     query: ListQuery<ClusterRegulationListParams>,
 ) -> ApiResult<HttpResponse> {

@@ -176,7 +176,7 @@ pub struct UpdateUnitRequest {
     responses((status = 200, description = "One page of units.", body = Page<Unit>)),
 )]
 #[get("/units")]
-pub async fn list_units(db: web::Data<DatabaseConnection>, query: ListQuery<UnitListParams>) -> ApiResult<HttpResponse> {
+pub async fn list_units(db: web::Data<crate::db::Reads>, query: ListQuery<UnitListParams>) -> ApiResult<HttpResponse> {
     let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }
@@ -203,7 +203,7 @@ pub async fn get_unit(req: HttpRequest, db: web::Data<DatabaseConnection>, id: w
 )]
 #[get("/units/{id}/children")]
 pub async fn list_unit_children(
-    db: web::Data<DatabaseConnection>,
+    db: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
     query: ListQuery<UnitChildrenParams>,
 ) -> ApiResult<HttpResponse> {

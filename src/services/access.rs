@@ -219,7 +219,7 @@ pub async fn view_reads<C: ConnectionTrait>(db: &C, views: &[impl ClusterRecord]
 /// One page of records of clusters, listed by `list` on one held connection; the reads that
 /// are audited are recorded once the connection is back in the pool.
 pub async fn audited_page<E: Record, V: ClusterRecord>(
-    db: &sea_orm::DatabaseConnection,
+    db: &crate::db::Reads,
     ctx: &crate::context::RequestContext,
     list: impl AsyncFnOnce(&crate::db::HeldConnection) -> ApiResult<(Vec<V>, Option<String>)>,
 ) -> ApiResult<(Vec<V>, Option<String>)> {
@@ -232,7 +232,7 @@ pub async fn audited_page<E: Record, V: ClusterRecord>(
 /// One record of a cluster, found by `find` on one held connection; its read, if audited, is
 /// recorded once the connection is back in the pool.
 pub async fn audited_one<E: Record, V: ClusterRecord>(
-    db: &sea_orm::DatabaseConnection,
+    db: &crate::db::Reads,
     ctx: &crate::context::RequestContext,
     find: impl AsyncFnOnce(&crate::db::HeldConnection) -> ApiResult<V>,
 ) -> ApiResult<V> {
@@ -243,7 +243,7 @@ pub async fn audited_one<E: Record, V: ClusterRecord>(
 /// returns the connection and records them (waiting for the audit trail without holding a
 /// connection the trail's writer may need).
 async fn audited<E: Record, T, V: ClusterRecord>(
-    db: &sea_orm::DatabaseConnection,
+    db: &crate::db::Reads,
     ctx: &crate::context::RequestContext,
     read: impl AsyncFnOnce(&crate::db::HeldConnection) -> ApiResult<T>,
     records: impl Fn(&T) -> &[V],

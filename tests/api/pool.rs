@@ -1,7 +1,9 @@
 //! The database pools' connections.
 
-use lienket::db::RequestPools;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement};
+use std::time::Duration;
+
+use lienket::db::{HeldConnection, Reads, RequestPools};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, QueryResult, Statement};
 
 use crate::helpers::spawn_app;
 
@@ -47,7 +49,7 @@ async fn workers_get_pools_of_their_own_and_closing_closes_them_all() {
     let app = spawn_app().await;
     // The test pool holds at most five connections: two for each of two workers.
     let pools = RequestPools::new(app.db.clone(), 2);
-    let workers = [pools.for_worker(), pools.for_worker()];
+    let workers = [pools.for_worker().db, pools.for_worker().db];
     for db in &workers {
         db.ping().await.expect("a worker's pool connects on first use");
     }
@@ -62,7 +64,72 @@ async fn workers_get_pools_of_their_own_and_closing_closes_them_all() {
         assert!((2..=4).contains(&open), "both workers' connections are counted: {open}");
     }
     pools.close().await;
-    for db in workers.iter().chain([&pools.for_worker(), &app.db]) {
+    for db in workers.iter().chain([&pools.for_worker().db, &app.db]) {
         assert!(db.ping().await.is_err(), "closed");
     }
+}
+
+/// The id of the database process serving a read's connection.
+async fn backend_pid(reads: &Reads, sql: &str) -> Result<i32, DbErr> {
+    HeldConnection::read(reads, async |conn| {
+        let row = conn.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
+        Ok(row.expect("one row").try_get_by_index::<i32>(0).unwrap())
+    })
+    .await
+}
+
+/// On PostgreSQL a worker's reads keep the connection they end with for its next read, with no
+/// round trip to give it back; one left unused goes back to the pool, and one whose statement
+/// failed is not kept. Reads hold at most one connection fewer than the pool's most, so the
+/// pool always has one for other work; closing gives the kept ones back and refuses reads.
+#[actix_web::test]
+async fn reads_keep_their_connections_between_them() {
+    let app = spawn_app().await;
+    if app.db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    // Two connections for each of two workers: the reads of one hold at most one.
+    let pools = RequestPools::new(app.db.clone(), 2);
+    let worker = pools.for_worker();
+    let reads = &worker.reads;
+    let first = backend_pid(reads, "SELECT pg_backend_pid()").await.unwrap();
+    assert_eq!(reads.kept(), 1, "the connection is kept after the read");
+    assert_eq!(
+        backend_pid(reads, "SELECT pg_backend_pid()").await.unwrap(),
+        first,
+        "and used by the next read"
+    );
+
+    // While a read holds its connection, other work takes the pool's other one, and a second
+    // read waits for the first to end.
+    let other = HeldConnection::read(reads, async |_| {
+        let other = row(&worker.db, "SELECT pg_backend_pid()").await.try_get_by_index::<i32>(0).unwrap();
+        let waiting = tokio::time::timeout(Duration::from_millis(200), backend_pid(reads, "SELECT pg_backend_pid()")).await;
+        assert!(
+            waiting.is_err(),
+            "a second read waits while the first holds the reads' one connection"
+        );
+        Ok::<_, DbErr>(other)
+    })
+    .await
+    .unwrap();
+    assert_ne!(other, first);
+
+    // A failed statement: its connection goes back to the pool instead.
+    assert!(backend_pid(reads, "SELECT 1 / 0").await.is_err());
+    assert_eq!(reads.kept(), 0, "not kept after a failed statement");
+    backend_pid(reads, "SELECT pg_backend_pid()").await.unwrap();
+    assert_eq!(reads.kept(), 1);
+
+    // Unused for a while, the kept connection goes back to the pool.
+    let (_, idle_before) = pools.connections();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(reads.kept(), 0, "an unused connection goes back to the pool");
+    let (_, idle_after) = pools.connections();
+    assert_eq!(idle_after, idle_before, "and stays open there: {idle_before} then {idle_after}");
+
+    backend_pid(reads, "SELECT pg_backend_pid()").await.unwrap();
+    pools.close().await;
+    assert_eq!(reads.kept(), 0, "closing gives the kept connections back");
+    assert!(backend_pid(reads, "SELECT pg_backend_pid()").await.is_err(), "closed");
 }
