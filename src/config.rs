@@ -39,7 +39,8 @@ pub struct DatabaseSettings {
 
     /// Most open database connections for requests. On PostgreSQL they are split evenly among
     /// the HTTP workers, rounded down and at least one each (so more workers than this still
-    /// get one each); start-up work and the audit trail's writer use a pool of their own, one
+    /// get one each). A worker's reads hold at most one fewer than its share, and keep them
+    /// between reads; start-up work and the audit trail's writer use a pool of their own, one
     /// connection at a time.
     #[arg(long, env = "LIENKET_DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_max_connections: u32,
