@@ -52,10 +52,10 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
 /// The connection pools requests run on.
 ///
 /// On PostgreSQL each HTTP worker gets a pool of its own, and its reads keep connections of
-/// that pool between them ([`Reads`]). A worker is a thread with its own
-/// event loop, and a connection's socket wakes the loop of the thread that opened it: with one
-/// pool for all, a connection opened by one thread and used by another costs a wake-up of both
-/// threads for every answer from the database. A worker's pool opens its connections on first
+/// that pool between them ([`Reads`]). A worker is a thread with its own event loop, and a
+/// connection's socket wakes the loop of the thread that opened it: with one pool for all, a
+/// connection opened by one thread and used by another costs a wake-up of both threads for
+/// every answer from the database. A worker's pool opens its connections on first
 /// use, on that worker's thread, with the settings of the pool it is made from, whose most
 /// connections are split evenly among the workers (rounded down, at least one each). The pool
 /// it is made from stays with start-up work and the writer of read events. SQLite's connections

@@ -157,10 +157,10 @@ const ACTIVITY_ID: &str = "The activity's id.";
 #[get("/activities")]
 pub async fn list_activities(
     ctx: RequestContext,
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     query: ListQuery<ActivityListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next) = access::audited_page::<activities::Entity, _>(&db, &ctx, async |conn| {
+    let (items, next) = access::audited_page::<activities::Entity, _>(&reads, &ctx, async |conn| {
         service::list(conn, ctx.principal()?, &query.filter, &query.page).await
     })
     .await?;
@@ -177,10 +177,10 @@ pub async fn list_activities(
 pub async fn get_activity(
     req: HttpRequest,
     ctx: RequestContext,
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let activity = access::audited_one::<activities::Entity, _>(&db, &ctx, async |conn| {
+    let activity = access::audited_one::<activities::Entity, _>(&reads, &ctx, async |conn| {
         let model = service::find_visible(conn, ctx.principal()?, id.into_inner()).await?;
         service::view(conn, model).await
     })

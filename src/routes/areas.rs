@@ -115,8 +115,8 @@ pub struct UpdateAreaRequest {
     responses((status = 200, description = "One page of areas.", body = Page<Area>)),
 )]
 #[get("/areas")]
-pub async fn list_areas(db: web::Data<crate::db::Reads>, query: ListQuery<AreaListParams>) -> ApiResult<HttpResponse> {
-    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
+pub async fn list_areas(reads: web::Data<crate::db::Reads>, query: ListQuery<AreaListParams>) -> ApiResult<HttpResponse> {
+    let (items, next) = crate::db::HeldConnection::read(&reads, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }
 

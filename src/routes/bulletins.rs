@@ -116,10 +116,10 @@ const BULLETIN_ID: &str = "The bulletin's id.";
 #[get("/bulletins")]
 pub async fn list_bulletins(
     ctx: RequestContext,
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     query: ListQuery<BulletinListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next) = access::audited_page::<bulletins::Entity, _>(&db, &ctx, async |conn| {
+    let (items, next) = access::audited_page::<bulletins::Entity, _>(&reads, &ctx, async |conn| {
         service::list(conn, ctx.principal()?, &query.filter, &query.page).await
     })
     .await?;
@@ -139,10 +139,10 @@ pub async fn list_bulletins(
 pub async fn get_bulletin(
     req: HttpRequest,
     ctx: RequestContext,
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let bulletin = access::audited_one::<bulletins::Entity, _>(&db, &ctx, async |conn| {
+    let bulletin = access::audited_one::<bulletins::Entity, _>(&reads, &ctx, async |conn| {
         let model = service::find_visible(conn, ctx.principal()?, id.into_inner()).await?;
         service::view(conn, model).await
     })

@@ -104,8 +104,8 @@ fn secret_response(mut response: HttpResponse) -> HttpResponse {
     responses((status = 200, description = "One page of clients.", body = Page<Client>)),
 )]
 #[get("/clients")]
-pub async fn list_clients(db: web::Data<crate::db::Reads>, query: ListQuery<ClientListParams>) -> ApiResult<HttpResponse> {
-    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
+pub async fn list_clients(reads: web::Data<crate::db::Reads>, query: ListQuery<ClientListParams>) -> ApiResult<HttpResponse> {
+    let (items, next) = crate::db::HeldConnection::read(&reads, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }
 
@@ -116,8 +116,8 @@ pub async fn list_clients(db: web::Data<crate::db::Reads>, query: ListQuery<Clie
     responses((status = 200, description = "The client, without its secret.", body = Client)),
 )]
 #[get("/clients/{id}")]
-pub async fn get_client(req: HttpRequest, db: web::Data<crate::db::Reads>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
-    let view = crate::db::HeldConnection::read(&db, async |conn| {
+pub async fn get_client(req: HttpRequest, reads: web::Data<crate::db::Reads>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let view = crate::db::HeldConnection::read(&reads, async |conn| {
         let model = common::find_live::<clients::Entity, _>(conn, id.into_inner()).await?;
         service::view(conn, model).await
     })

@@ -135,10 +135,10 @@ pub struct UpdateClusterRequest {
 #[get("/clusters")]
 pub async fn list_clusters(
     ctx: RequestContext,
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     query: ListQuery<ClusterListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| {
+    let (items, next) = crate::db::HeldConnection::read(&reads, async |conn| {
         service::list(conn, ctx.principal()?, &query.filter, &query.page).await
     })
     .await?;
@@ -160,11 +160,11 @@ pub async fn list_clusters(
 pub async fn get_cluster(
     req: HttpRequest,
     ctx: RequestContext,
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
     params: StrictQuery<ClusterReadParams>,
 ) -> ApiResult<HttpResponse> {
-    let (classification, cluster) = crate::db::HeldConnection::read(&db, async |conn| {
+    let (classification, cluster) = crate::db::HeldConnection::read(&reads, async |conn| {
         let model = access::visible_cluster(conn, ctx.principal()?, id.into_inner()).await?;
         let classification = model.classification.clone();
         ApiResult::Ok((classification, service::view(conn, model, params.0.as_of.map(Into::into)).await?))

@@ -113,8 +113,11 @@ const MODEL_ID: &str = "The community model's id.";
     responses((status = 200, description = "One page of community models.", body = Page<CommunityModel>)),
 )]
 #[get("/community-models")]
-pub async fn list_community_models(db: web::Data<crate::db::Reads>, query: ListQuery<CommunityModelListParams>) -> ApiResult<HttpResponse> {
-    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
+pub async fn list_community_models(
+    reads: web::Data<crate::db::Reads>,
+    query: ListQuery<CommunityModelListParams>,
+) -> ApiResult<HttpResponse> {
+    let (items, next) = crate::db::HeldConnection::read(&reads, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }
 
@@ -125,8 +128,8 @@ pub async fn list_community_models(db: web::Data<crate::db::Reads>, query: ListQ
     responses((status = 200, description = "The community model.", body = CommunityModel)),
 )]
 #[get("/community-models/{id}")]
-pub async fn get_community_model(req: HttpRequest, db: web::Data<crate::db::Reads>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
-    let view = crate::db::HeldConnection::read(&db, async |conn| {
+pub async fn get_community_model(req: HttpRequest, reads: web::Data<crate::db::Reads>, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    let view = crate::db::HeldConnection::read(&reads, async |conn| {
         let model = service::find(conn, id.into_inner()).await?;
         service::view(conn, model).await
     })

@@ -91,10 +91,10 @@ const CATEGORY_ID: &str = "The category's id.";
 )]
 #[get("/incident-categories")]
 pub async fn list_incident_categories(
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     query: ListQuery<IncidentCategoryListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
+    let (items, next) = crate::db::HeldConnection::read(&reads, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }
 

@@ -178,10 +178,10 @@ const INCIDENT_ID: &str = "The incident's id.";
 #[get("/incidents")]
 pub async fn list_incidents(
     ctx: RequestContext,
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     query: ListQuery<IncidentListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next) = access::audited_page::<incidents::Entity, _>(&db, &ctx, async |conn| {
+    let (items, next) = access::audited_page::<incidents::Entity, _>(&reads, &ctx, async |conn| {
         service::list(conn, ctx.principal()?, &query.filter, &query.page).await
     })
     .await?;
@@ -198,10 +198,10 @@ pub async fn list_incidents(
 pub async fn get_incident(
     req: HttpRequest,
     ctx: RequestContext,
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let incident = access::audited_one::<incidents::Entity, _>(&db, &ctx, async |conn| {
+    let incident = access::audited_one::<incidents::Entity, _>(&reads, &ctx, async |conn| {
         let model = service::find_visible(conn, ctx.principal()?, id.into_inner()).await?;
         service::view(conn, model).await
     })

@@ -98,8 +98,11 @@ pub struct UpdateLegalDocumentRequest {
     responses((status = 200, description = "One page of legal documents.", body = Page<LegalDocument>)),
 )]
 #[get("/legal-documents")]
-pub async fn list_legal_documents(db: web::Data<crate::db::Reads>, query: ListQuery<LegalDocumentListParams>) -> ApiResult<HttpResponse> {
-    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
+pub async fn list_legal_documents(
+    reads: web::Data<crate::db::Reads>,
+    query: ListQuery<LegalDocumentListParams>,
+) -> ApiResult<HttpResponse> {
+    let (items, next) = crate::db::HeldConnection::read(&reads, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }
 

@@ -205,10 +205,10 @@ const ITEM_ID: &str = "The action item's id.";
 #[get("/meetings")]
 pub async fn list_meetings(
     ctx: RequestContext,
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     query: ListQuery<MeetingListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next) = access::audited_page::<meetings::Entity, _>(&db, &ctx, async |conn| {
+    let (items, next) = access::audited_page::<meetings::Entity, _>(&reads, &ctx, async |conn| {
         service::list(conn, ctx.principal()?, &query.filter, &query.page).await
     })
     .await?;
@@ -225,10 +225,10 @@ pub async fn list_meetings(
 pub async fn get_meeting(
     req: HttpRequest,
     ctx: RequestContext,
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let meeting = access::audited_one::<meetings::Entity, _>(&db, &ctx, async |conn| {
+    let meeting = access::audited_one::<meetings::Entity, _>(&reads, &ctx, async |conn| {
         let model = service::find_visible(conn, ctx.principal()?, id.into_inner()).await?;
         service::view(conn, model).await
     })
@@ -346,10 +346,10 @@ pub async fn create_action_item(
 #[get("/action-items")]
 pub async fn list_action_items(
     ctx: RequestContext,
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     query: ListQuery<ActionItemListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next, read) = crate::db::HeldConnection::read(&db, async |conn| {
+    let (items, next, read) = crate::db::HeldConnection::read(&reads, async |conn| {
         let (items, next) = service::list_items(conn, ctx.principal()?, &query.filter, &query.page).await?;
         let read = service::item_reads(conn, &items).await?;
         ApiResult::Ok((items, next, read))
@@ -369,10 +369,10 @@ pub async fn list_action_items(
 pub async fn get_action_item(
     req: HttpRequest,
     ctx: RequestContext,
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let (item, read) = crate::db::HeldConnection::read(&db, async |conn| {
+    let (item, read) = crate::db::HeldConnection::read(&reads, async |conn| {
         let model = service::find_visible_item(conn, ctx.principal()?, id.into_inner()).await?;
         let item = service::item_view(conn, model).await?;
         let read = service::item_reads(conn, std::slice::from_ref(&item)).await?;

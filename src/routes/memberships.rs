@@ -85,11 +85,11 @@ const MEMBER_ID: &str = "The membership's id.";
 #[get("/clusters/{id}/members")]
 pub async fn list_members(
     ctx: RequestContext,
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
     query: ListQuery<MemberListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (cluster, items, next) = crate::db::HeldConnection::read(&db, async |conn| {
+    let (cluster, items, next) = crate::db::HeldConnection::read(&reads, async |conn| {
         let cluster = access::visible_cluster(conn, ctx.principal()?, id.into_inner()).await?;
         let (items, next) = service::list(conn, cluster.id, &query.filter, &query.page).await?;
         ApiResult::Ok((cluster, items, next))
@@ -109,11 +109,11 @@ pub async fn list_members(
 pub async fn get_member(
     req: HttpRequest,
     ctx: RequestContext,
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (cluster_id, member_id) = path.into_inner();
-    let (cluster, view) = crate::db::HeldConnection::read(&db, async |conn| {
+    let (cluster, view) = crate::db::HeldConnection::read(&reads, async |conn| {
         let cluster = access::visible_cluster(conn, ctx.principal()?, cluster_id).await?;
         let member = service::find(conn, cluster_id, member_id).await?;
         ApiResult::Ok((cluster, service::view(conn, member).await?))

@@ -179,10 +179,10 @@ const REGULATION_ID: &str = "The regulation's id.";
 #[get("/regulations")]
 pub async fn list_regulations(
     ctx: RequestContext,
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     query: ListQuery<RegulationListParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next, classes) = crate::db::HeldConnection::read(&db, async |conn| {
+    let (items, next, classes) = crate::db::HeldConnection::read(&reads, async |conn| {
         let (items, next) = service::list(conn, ctx.principal()?, &query.filter, &query.page).await?;
         let classes = access::classifications(conn, items.iter().map(|r| r.cluster_id)).await?;
         ApiResult::Ok((items, next, classes))
@@ -204,12 +204,12 @@ pub async fn list_regulations(
 #[get("/clusters/{id}/regulations")]
 pub async fn list_cluster_regulations(
     ctx: RequestContext,
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
     query: ListQuery<ClusterRegulationListParams>,
 ) -> ApiResult<HttpResponse> {
     let principal = ctx.principal()?;
-    let (cluster, items, next) = crate::db::HeldConnection::read(&db, async |conn| {
+    let (cluster, items, next) = crate::db::HeldConnection::read(&reads, async |conn| {
         let cluster = access::visible_cluster(conn, principal, id.into_inner()).await?;
         let f = &query.filter;
         let filter = RegulationListParams {

@@ -176,8 +176,8 @@ pub struct UpdateUnitRequest {
     responses((status = 200, description = "One page of units.", body = Page<Unit>)),
 )]
 #[get("/units")]
-pub async fn list_units(db: web::Data<crate::db::Reads>, query: ListQuery<UnitListParams>) -> ApiResult<HttpResponse> {
-    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
+pub async fn list_units(reads: web::Data<crate::db::Reads>, query: ListQuery<UnitListParams>) -> ApiResult<HttpResponse> {
+    let (items, next) = crate::db::HeldConnection::read(&reads, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }
 
@@ -203,11 +203,11 @@ pub async fn get_unit(req: HttpRequest, db: web::Data<DatabaseConnection>, id: w
 )]
 #[get("/units/{id}/children")]
 pub async fn list_unit_children(
-    db: web::Data<crate::db::Reads>,
+    reads: web::Data<crate::db::Reads>,
     id: web::Path<Uuid>,
     query: ListQuery<UnitChildrenParams>,
 ) -> ApiResult<HttpResponse> {
-    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| {
+    let (items, next) = crate::db::HeldConnection::read(&reads, async |conn| {
         let parent = common::find_live::<units::Entity, _>(conn, id.into_inner()).await?;
         let filter = UnitListParams {
             parent_id: Some(parent.id),

@@ -109,8 +109,8 @@ async fn hash_password(hasher: &PasswordHasherPool, password: String) -> ApiResu
     responses((status = 200, description = "One page of users.", body = Page<User>)),
 )]
 #[get("/users")]
-pub async fn list_users(db: web::Data<crate::db::Reads>, query: ListQuery<UserListParams>) -> ApiResult<HttpResponse> {
-    let (items, next) = crate::db::HeldConnection::read(&db, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
+pub async fn list_users(reads: web::Data<crate::db::Reads>, query: ListQuery<UserListParams>) -> ApiResult<HttpResponse> {
+    let (items, next) = crate::db::HeldConnection::read(&reads, async |conn| service::list(conn, &query.filter, &query.page).await).await?;
     Ok(query.respond(items, next))
 }
 

@@ -219,36 +219,36 @@ pub async fn view_reads<C: ConnectionTrait>(db: &C, views: &[impl ClusterRecord]
 /// One page of records of clusters, listed by `list` on one held connection; the reads that
 /// are audited are recorded once the connection is back in the pool.
 pub async fn audited_page<E: Record, V: ClusterRecord>(
-    db: &crate::db::Reads,
+    reads: &crate::db::Reads,
     ctx: &crate::context::RequestContext,
     list: impl AsyncFnOnce(&crate::db::HeldConnection) -> ApiResult<(Vec<V>, Option<String>)>,
 ) -> ApiResult<(Vec<V>, Option<String>)> {
     fn items<V>(page: &(Vec<V>, Option<String>)) -> &[V] {
         &page.0
     }
-    audited::<E, _, V>(db, ctx, list, items).await
+    audited::<E, _, V>(reads, ctx, list, items).await
 }
 
 /// One record of a cluster, found by `find` on one held connection; its read, if audited, is
 /// recorded once the connection is back in the pool.
 pub async fn audited_one<E: Record, V: ClusterRecord>(
-    db: &crate::db::Reads,
+    reads: &crate::db::Reads,
     ctx: &crate::context::RequestContext,
     find: impl AsyncFnOnce(&crate::db::HeldConnection) -> ApiResult<V>,
 ) -> ApiResult<V> {
-    audited::<E, _, V>(db, ctx, find, std::slice::from_ref).await
+    audited::<E, _, V>(reads, ctx, find, std::slice::from_ref).await
 }
 
 /// Runs `read` on one held connection, finds there what the reads of its `records` record,
 /// returns the connection and records them (waiting for the audit trail without holding a
 /// connection the trail's writer may need).
 async fn audited<E: Record, T, V: ClusterRecord>(
-    db: &crate::db::Reads,
+    reads: &crate::db::Reads,
     ctx: &crate::context::RequestContext,
     read: impl AsyncFnOnce(&crate::db::HeldConnection) -> ApiResult<T>,
     records: impl Fn(&T) -> &[V],
 ) -> ApiResult<T> {
-    let (out, reads) = crate::db::HeldConnection::read(db, async |conn| {
+    let (out, reads) = crate::db::HeldConnection::read(reads, async |conn| {
         let out = read(conn).await?;
         let reads = view_reads(conn, records(&out)).await?;
         ApiResult::Ok((out, reads))
