@@ -1,6 +1,6 @@
 """Where the machine's CPU goes on the internal cluster read, and on pgbench's replay of its SQL.
-Needs a harness run on PostgreSQL before it (the loaded data set and the replay script
-`bench/.data/cluster_internal.sql`), the release build, oha and pgbench.
+Needs a harness run on PostgreSQL before it (the loaded data set and the replay scripts
+`bench/.data/cluster_internal*`), the release build, oha and pgbench.
 
     python3 bench/cpu_split.py [--binary target/release/lienket] [--seconds 8] [--runs 3]
 
@@ -8,9 +8,10 @@ API ÷ pgbench compares two closed loops on the same two cores. For the API, eac
 the server, PostgreSQL's backends and the load generator (with the kernel's work for whichever
 of them it was done); for pgbench, each replay costs PostgreSQL's backends and pgbench. This
 splits both: it runs oha closed at -c 16 on the read (after a 2-s warm-up), then pgbench at
--c 16 on the replay, `--runs` times in turn, and reads the CPU time of the server, of every
-PostgreSQL process, of oha or pgbench (their own usage, from the kernel, once they exit) and of
-the whole machine, from `/proc`. Prints one JSON object per run and side, in microseconds per
+-c 16 on the replay (its values bound as the server binds them, then written into the SQL),
+`--runs` times in turn, and reads the CPU time of the server, of every PostgreSQL process, of
+oha or pgbench (their own usage, from the kernel, once they exit) and of the whole machine,
+from `/proc`. Prints one JSON object per run and side, in microseconds per
 answer or per replay."""
 
 import json
@@ -20,7 +21,7 @@ import resource
 import subprocess
 import time
 
-from harness import DATA, Server, internal_cluster_reader, loaded_postgres
+from harness import Server, internal_cluster_reader, loaded_postgres, replay_command
 from per_answer import CONNECTIONS, WARM_UP_SECONDS, oha
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -82,7 +83,6 @@ def main():
         parser.add_argument("--runs", type=int, default=3)
 
     args, summary = loaded_postgres(18095, options)
-    script = os.path.join(DATA, "cluster_internal.sql")
     server = Server(args)
     try:
         cluster, token = internal_cluster_reader(server.base, summary)
@@ -93,11 +93,13 @@ def main():
             answers = sum(codes.values())
             print(json.dumps({"run": run, "side": "api", "per_second": round(answers / args.seconds, 1),
                               "codes": codes, "us_per_answer": per(cpu, answers)}), flush=True)
-            replay = ["pgbench", "-n", "-M", "prepared", "-f", script, "-c", str(CONNECTIONS), "-j", "2", "-T", str(args.seconds), args.url]
-            out, cpu = measured(lambda: subprocess.run(replay, capture_output=True, text=True, check=True).stdout)
-            transactions = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
-            print(json.dumps({"run": run, "side": "pgbench", "per_second": round(transactions / args.seconds, 1),
-                              "us_per_replay": per(cpu, transactions)}), flush=True)
+            for bound in (True, False):
+                replay = replay_command(args.url, "cluster_internal", CONNECTIONS, args.seconds, bound)
+                out, cpu = measured(lambda: subprocess.run(replay, capture_output=True, text=True, check=True).stdout)
+                transactions = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
+                print(json.dumps({"run": run, "side": "pgbench", "values": "bound" if bound else "written in",
+                                  "per_second": round(transactions / args.seconds, 1),
+                                  "us_per_replay": per(cpu, transactions)}), flush=True)
     finally:
         server.stop()
 

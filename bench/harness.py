@@ -352,7 +352,7 @@ def measured(server, fn):
 
 def capture_sql(args, summary, scenario_list):
     """Runs each read once against a server whose connections log every statement; returns the
-    statements of each, with their parameters written in."""
+    statements of each, as `parse_log` reads them."""
     url = args.url + ("&" if "?" in args.url else "?") + "options=" + urllib.parse.quote("-c log_statement=all")
     server = Server(args, database_url=url)
     logs = sorted((os.path.join(PG_LOG, f) for f in os.listdir(PG_LOG) if f.endswith(".log")), key=os.path.getmtime)
@@ -376,7 +376,8 @@ def capture_sql(args, summary, scenario_list):
 
 
 def parse_log(text):
-    """Statements from a PostgreSQL log with `log_statement = all`, parameters substituted."""
+    """Statements from a PostgreSQL log with `log_statement = all`: each as its SQL, with `$n`
+    where the server bound a value, and those values as the log quotes them."""
     out = []
     lines = text.splitlines()
     for i, line in enumerate(lines):
@@ -396,34 +397,97 @@ def parse_log(text):
         if i + 1 < len(lines) and "DETAIL:  parameters:" in lines[i + 1]:
             for name, value in re.findall(r"\$(\d+) = (NULL|'(?:[^']|'')*')", lines[i + 1]):
                 params[int(name)] = value
-        # The log quotes every parameter; a quoted number would reach PostgreSQL as text (and
-        # `SUM(CASE … THEN '1' …)` has no text form), so whole numbers go in bare.
-        params = {k: (v[1:-1] if re.fullmatch(r"'\d+'", v) else v) for k, v in params.items()}
-        sql = re.sub(r"\$(\d+)", lambda mm: params.get(int(mm.group(1)), mm.group(0)), sql)
-        # An audited read appends to the audit trail: replayed, each of its events takes the
-        # next sequence number and a fresh id, as the server would.
-        if sql.startswith('INSERT INTO "audit_events"'):
-            rows = iter(range(1, 1 << 30))
-            sql = re.sub(
-                r"\('?\d+'?, '[0-9a-f-]+',",
-                lambda _: f"((SELECT COALESCE(MAX(seq), 0) + {next(rows)} FROM audit_events), gen_random_uuid(),",
-                sql,
-            )
-        out.append(sql)
+        out.append((sql, params))
     return out
 
 
-def pgbench(args, name, sql, connections, seconds):
-    script = os.path.join(DATA, f"{name}.sql")
-    with open(script, "w") as f:
-        f.write(";\n".join(sql) + ";\n")
-    out = run(["pgbench", "-n", "-M", "prepared", "-f", script, "-c", str(connections), "-j", "2", "-T", str(seconds), "-r", args.url])
+def written_in(sql, params, keep=lambda value: False):
+    """`sql` with its parameters written in, but for those `keep` picks: their `$n` stay. The log
+    quotes every value; a quoted number would reach PostgreSQL as text (and `SUM(CASE … THEN
+    '1' …)` has no text form), so whole numbers go in bare."""
+    def value(m):
+        v = params.get(int(m.group(1)))
+        if v is None or keep(v):
+            return m.group(0)
+        return v[1:-1] if re.fullmatch(r"'\d+'", v) else v
+    return re.sub(r"\$(\d+)", value, sql)
+
+
+def audit_insert(sql):
+    """An audited read appends to the audit trail: replayed, each of its events takes the next
+    sequence number and a fresh id, as the server would."""
+    rows = iter(range(1, 1 << 30))
+    return re.sub(
+        r"\('?\d+'?, '[0-9a-f-]+',",
+        lambda _: f"((SELECT COALESCE(MAX(seq), 0) + {next(rows)} FROM audit_events), gen_random_uuid(),",
+        sql,
+    )
+
+
+def replay(statements, bound=True):
+    """A read's statements as a pgbench script and the `-D` definitions it needs.
+
+    Bound (the default), each statement keeps its parameters, as the server sends them: pgbench
+    -M prepared binds each `:variable` as a parameter of the prepared statement, so PostgreSQL
+    plans and runs it as it does the server's. Only the values pgbench cannot bind as the server
+    does are written in: NULL, and whole numbers (pgbench sends parameters without a type, and
+    PostgreSQL takes an untyped value where no column gives it one, as in `SUM(CASE … THEN $1 …)`,
+    for text). Written in (`bound=False`), every value is part of the SQL: PostgreSQL then plans
+    each statement for its values, once."""
+    lines, defines = [], []
+    for k, (sql, params) in enumerate(statements, 1):
+        if sql.startswith('INSERT INTO "audit_events"'):
+            lines.append(audit_insert(written_in(sql, params)))
+            continue
+        if not bound:
+            lines.append(written_in(sql, params))
+            continue
+        bindable = lambda v: v != "NULL" and not re.fullmatch(r"'\d+'", v)
+        sql = written_in(sql, params, keep=bindable)
+        for n, v in params.items():
+            if bindable(v):
+                defines += ["-D", f"s{k}_{n}=" + v[1:-1].replace("''", "'")]
+        lines.append(re.sub(r"\$(\d+)", lambda m: f":s{k}_{m.group(1)}", sql))
+    return ";\n".join(lines) + ";\n", defines
+
+
+def replay_script(name, bound=True):
+    return os.path.join(DATA, f"{name}.sql" if bound else f"{name}.written-in.sql")
+
+
+def save_replay(name, statements):
+    """Writes the replay scripts of `name`, bound and written in, for `replay_command`."""
+    for bound in (True, False):
+        text, defines = replay(statements, bound)
+        with open(replay_script(name, bound), "w") as f:
+            f.write(text)
+        if bound:
+            with open(os.path.join(DATA, f"{name}.defines.json"), "w") as f:
+                json.dump(defines, f)
+
+
+def replay_command(url, name, connections, seconds, bound=True):
+    """The pgbench command that replays the statements `save_replay` saved for `name`."""
+    defines = []
+    if bound:
+        with open(os.path.join(DATA, f"{name}.defines.json")) as f:
+            defines = json.load(f)
+    return ["pgbench", "-n", "-M", "prepared", "-f", replay_script(name, bound), *defines,
+            "-c", str(connections), "-j", "2", "-T", str(seconds), url]
+
+
+def pgbench(args, name, bound=True):
+    out = run(replay_command(args.url, name, args.connections, args.seconds, bound) + ["-r"])
     tps = float(re.search(r"tps = ([\d.]+)", out.stdout).group(1))
     latency = float(re.search(r"latency average = ([\d.]+) ms", out.stdout).group(1))
-    return {"tps": round(tps, 1), "latency_avg_ms": latency, "statements": len(sql), "script": os.path.relpath(script, ROOT)}
+    script = replay_script(name, bound)
+    with open(script) as f:
+        statements = sum(1 for line in f if line.strip())
+    return {"tps": round(tps, 1), "latency_avg_ms": latency, "statements": statements,
+            "values": "bound" if bound else "written in", "script": os.path.relpath(script, ROOT)}
 
 
-def paired_ratios(args, chosen, sql, results):
+def paired_ratios(args, chosen, names, results):
     """API ÷ pgbench measured in pairs: the API's closed loop and pgbench on the same SQL run back
     to back, `--pairs` times per read. The machine's speed drifts over minutes; a pair shares it,
     and the median of the pairs' ratios is what the targets are judged on."""
@@ -431,12 +495,12 @@ def paired_ratios(args, chosen, sql, results):
     try:
         # The same requests as measured before, tokens included (they outlive the run).
         by_name = {s["name"]: s for s in chosen}
-        for name, statements in sql.items():
+        for name in names:
             log(f"== {name}: {args.pairs} pairs")
             pairs = []
             for _ in range(args.pairs):
                 api = oha(server.base, by_name[name], args.connections, args.seconds)
-                db = pgbench(args, name, statements, args.connections, args.seconds)["tps"]
+                db = pgbench(args, name)["tps"]
                 pairs.append({"api_rps": api["rps"], "api_errors": api["errors"], "pgbench_tps": db, "ratio": round(api["rps"] / db, 2)})
             ratios = sorted(p["ratio"] for p in pairs)
             results["scenarios"][name]["pairs"] = pairs
@@ -509,11 +573,16 @@ def main():
     finally:
         server.stop()
     if args.database == "postgres":
-        sql = {name: statements for name, statements in capture_sql(args, summary, chosen).items() if statements}
-        for name, statements in sql.items():
-            results["scenarios"][name]["pgbench"] = pgbench(args, name, statements, args.connections, args.seconds)
+        names = []
+        for name, statements in capture_sql(args, summary, chosen).items():
+            if statements:
+                save_replay(name, statements)
+                names.append(name)
+        for name in names:
+            results["scenarios"][name]["pgbench"] = pgbench(args, name)
+            results["scenarios"][name]["pgbench_written_in"] = pgbench(args, name, bound=False)
         if args.pairs:
-            paired_ratios(args, chosen, sql, results)
+            paired_ratios(args, chosen, names, results)
     out = args.out or os.path.join(BENCH, "results", f"{args.database}-{datetime.date.today().isoformat()}.json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
@@ -536,6 +605,12 @@ def table(results):
             tps = bench["tps"] if bench and i == 0 else ""
             ratio = f"{r['rps'] / bench['tps']:.2f}" if bench and i == 0 else ""
             rows.append(f"| {name if i == 0 else ''} | {r['tool']}, {r['mode']} | {r['rps']} | {r['p50_ms']} | {r['p99_ms']} | {r['errors']} | {r['server_cpu_percent']} | {r['peak_rss_mib']} | {tps} | {ratio} |")
+    written = {name: s for name, s in results["scenarios"].items() if s.get("pgbench_written_in")}
+    if written:
+        rows += ["", "| scenario | pgbench tps, values bound | values written in | API ÷ pgbench, bound | written in |", "|---|---:|---:|---:|---:|"]
+        for name, s in written.items():
+            api, bound, literal = s["runs"][0]["rps"], s["pgbench"]["tps"], s["pgbench_written_in"]["tps"]
+            rows.append(f"| {name} | {bound} | {literal} | {api / bound:.2f} | {api / literal:.2f} |")
     paired = {name: s for name, s in results["scenarios"].items() if s.get("pairs")}
     if paired:
         rows += ["", "| scenario | pairs: API req/s ÷ pgbench tps | median ratio |", "|---|---|---:|"]
