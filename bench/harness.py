@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -501,10 +502,9 @@ def paired_ratios(args, chosen, names, results):
             for _ in range(args.pairs):
                 api = oha(server.base, by_name[name], args.connections, args.seconds)
                 db = pgbench(args, name)["tps"]
-                pairs.append({"api_rps": api["rps"], "api_errors": api["errors"], "pgbench_tps": db, "ratio": round(api["rps"] / db, 2)})
-            ratios = sorted(p["ratio"] for p in pairs)
+                pairs.append({"api_rps": api["rps"], "api_errors": api["errors"], "pgbench_tps": db, "ratio": round(api["rps"] / db, 3)})
             results["scenarios"][name]["pairs"] = pairs
-            results["scenarios"][name]["paired_ratio_median"] = ratios[len(ratios) // 2]
+            results["scenarios"][name]["paired_ratio_median"] = round(statistics.median(p["ratio"] for p in pairs), 3)
     finally:
         server.stop()
 
@@ -615,8 +615,8 @@ def table(results):
     if paired:
         rows += ["", "| scenario | pairs: API req/s ÷ pgbench tps | median ratio |", "|---|---|---:|"]
         for name, s in paired.items():
-            pairs = ", ".join(f"{p['api_rps']} ÷ {p['pgbench_tps']} = {p['ratio']:.2f}" for p in s["pairs"])
-            rows.append(f"| {name} | {pairs} | {s['paired_ratio_median']:.2f} |")
+            pairs = ", ".join(f"{p['api_rps']} ÷ {p['pgbench_tps']} = {p['ratio']:.3f}" for p in s["pairs"])
+            rows.append(f"| {name} | {pairs} | {s['paired_ratio_median']:.3f} |")
     return "\n".join(rows)
 
 
