@@ -80,7 +80,7 @@ async fn backend_pid(reads: &Reads, sql: &str) -> Result<i32, DbErr> {
 
 /// On PostgreSQL a worker's reads keep the connection they end with for its next read, with no
 /// round trip to give it back; one left unused goes back to the pool, and one whose statement
-/// failed is not kept. Reads hold at most one connection fewer than the pool's most, so the
+/// failed or whose read was dropped part-way is not kept. Reads hold at most one connection fewer than the pool's most, so the
 /// pool always has one for other work; closing gives the kept ones back and refuses reads.
 #[actix_web::test]
 async fn reads_keep_their_connections_between_them() {
@@ -129,7 +129,20 @@ async fn reads_keep_their_connections_between_them() {
     assert_eq!(open, open_before, "and stays open there");
     assert_eq!(usize::try_from(open).unwrap(), idle, "idle in the pool, for any work to take");
 
+    // A read dropped part-way (its client went away) gives its connection back to the pool
+    // instead, and the next read still finds a working one.
     backend_pid(reads, "SELECT pg_backend_pid()").await.unwrap();
+    assert_eq!(reads.kept(), 1);
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(200),
+        backend_pid(reads, "SELECT pg_backend_pid() FROM pg_sleep(1)"),
+    )
+    .await;
+    assert!(dropped.is_err(), "the read was dropped before it ended");
+    assert_eq!(reads.kept(), 0, "not kept after a read dropped part-way");
+    backend_pid(reads, "SELECT pg_backend_pid()").await.unwrap();
+    assert_eq!(reads.kept(), 1);
+
     pools.close().await;
     assert_eq!(reads.kept(), 0, "closing gives the kept connections back");
     assert!(backend_pid(reads, "SELECT pg_backend_pid()").await.is_err(), "closed");
