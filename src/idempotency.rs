@@ -12,8 +12,8 @@ use actix_web::{HttpMessage, HttpResponse};
 use chrono::Duration;
 use chrono::{DateTime, Utc};
 use entity::idempotency_keys;
-use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr};
+use sea_orm::sea_query::{Expr, Func, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use crate::context::RequestContext;
@@ -177,10 +177,19 @@ async fn reserve(p: &Prepared) -> ApiResult<Reservation> {
             response_body: Set(None),
             created_at: Set(p.at),
         };
-        match idempotency_keys::Entity::insert(pending).exec_without_returning(&p.db).await {
-            Ok(_) => return Ok(Reservation::Fresh),
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
-            Err(e) => return Err(e.into()),
+        // A key already taken inserts nothing. Testing for the conflict first, rather than
+        // letting the insert fail, spares the database a failed statement (and on PostgreSQL a
+        // dead row) on every retry.
+        let inserted = idempotency_keys::Entity::insert(pending)
+            .on_conflict(
+                OnConflict::columns([idempotency_keys::Column::Scope, idempotency_keys::Column::Key])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&p.db)
+            .await?;
+        if inserted == 1 {
+            return Ok(Reservation::Fresh);
         }
         // Found taken; it may be released (by a failed request) before it can be read.
         let Some(existing) = idempotency_keys::Entity::find_by_id((p.scope.clone(), p.key.clone()))

@@ -736,6 +736,34 @@ async fn idempotency_keys_make_retries_safe() {
     assert_eq!(app.collect("/api/v1/units?q=thuan%20thanh").await.len(), 2);
 }
 
+/// Requests racing with one key: one writes; the others wait for it, then replay its answer or,
+/// if they come between its commit and the storing of its answer, are sent to what it wrote
+/// (a 303, which the client follows).
+#[actix_web::test]
+async fn requests_racing_with_one_key_write_once() {
+    let app = spawn_app().await;
+    let body = json!({"name": "Công an huyện Gia Bình", "force": "police", "level": "district"});
+    let answers = futures_util::future::join_all((0..8).map(|_| {
+        app.send(
+            app.request(Method::POST, "/api/v1/units")
+                .header("idempotency-key", "race-1")
+                .json(&body),
+        )
+    }))
+    .await;
+    let written: Vec<_> = answers
+        .iter()
+        .filter(|a| a.status == 201 && a.header("idempotent-replayed").is_none())
+        .collect();
+    assert_eq!(written.len(), 1, "one request writes: {answers:?}");
+    let id = written[0].id();
+    for answer in &answers {
+        assert!(matches!(answer.status.as_u16(), 200 | 201), "{answer:?}");
+        assert_eq!(answer.id(), id, "every answer is the one unit written");
+    }
+    assert_eq!(app.collect("/api/v1/units?q=gia%20binh").await.len(), 1, "no duplicate was created");
+}
+
 /// Sets the stored state of an `Idempotency-Key` as a crash would have left it.
 async fn leave_key(app: &TestApp, key: &str, status: Option<i32>, headers: Option<String>, age_secs: i64) {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
