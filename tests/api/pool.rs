@@ -80,8 +80,9 @@ async fn backend_pid(reads: &Reads, sql: &str) -> Result<i32, DbErr> {
 
 /// On PostgreSQL a worker's reads keep the connection they end with for its next read, with no
 /// round trip to give it back; one left unused goes back to the pool, and one whose statement
-/// failed or whose read was dropped part-way is not kept. Reads hold at most one connection fewer than the pool's most, so the
-/// pool always has one for other work; closing gives the kept ones back and refuses reads.
+/// failed or whose read was dropped part-way is not kept. Reads hold at most one connection
+/// fewer than the pool's most, so the pool always has one for other work; closing gives the
+/// kept ones back and refuses reads.
 #[actix_web::test]
 async fn reads_keep_their_connections_between_them() {
     let app = spawn_app().await;
